@@ -1,0 +1,10 @@
+from django.apps import AppConfig
+from django.utils.translation import gettext_lazy as _
+
+
+class WenshangConfig(AppConfig):
+    name = "wenshang"
+    verbose_name = _("Portal accounts and change log")
+
+    def ready(self):
+        from . import audit  # noqa: F401  (connects the change-log signals)

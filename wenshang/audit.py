@@ -1,0 +1,218 @@
+"""The change log: every create, update and delete of a ``BaseModel`` record is written to
+``ObjectChange`` with the acting user, the source (web, api, command:…, task:…), and the values
+before and after. Requests set the actor in ``AuditMiddleware``; Celery tasks in
+``wenshang.celery``; management commands use ``actor(...)`` or are named from ``sys.argv``.
+
+Bulk paths (``bulk_create`` bypasses signals) call ``log_bulk_create`` so they are recorded too.
+"""
+import sys
+from contextlib import contextmanager
+from contextvars import ContextVar
+
+from django.contrib.contenttypes.models import ContentType
+from django.core.serializers.json import DjangoJSONEncoder
+from django.db import models
+from django.db.models.signals import m2m_changed, post_delete, post_save
+from django.dispatch import receiver
+
+_actor = ContextVar("wenshang_audit_actor", default=None)
+SKIP_FIELDS = {"created_at", "updated_at"}
+_encoder = DjangoJSONEncoder()
+
+
+def push_actor(user=None, source="system"):
+    return _actor.set((user, source))
+
+
+def pop_actor(token):
+    _actor.reset(token)
+
+
+@contextmanager
+def actor(user=None, source="system"):
+    """Record the changes made inside this block as made by ``user`` from ``source``."""
+    token = push_actor(user, source)
+    try:
+        yield
+    finally:
+        pop_actor(token)
+
+
+def _default_source():
+    argv = sys.argv or []
+    if len(argv) > 1 and argv[0].endswith("manage.py"):
+        return f"command:{argv[1]}"
+    return "system"
+
+
+def current_actor():
+    value = _actor.get()
+    if value is None:
+        return None, _default_source()
+    user, source = value
+    if callable(user) and not hasattr(user, "pk"):
+        user = user()
+    if user is not None and not getattr(user, "is_authenticated", False):
+        user = None
+    return user, source
+
+
+class AuditMiddleware:
+    """Requests: changes are made by the logged-in user, source ``web`` or ``api``."""
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        source = "api" if request.path.startswith("/api/") else "web"
+        with actor(lambda: getattr(request, "user", None), source):
+            return self.get_response(request)
+
+
+def _json(value):
+    if value is None or isinstance(value, (str, int, float, bool)):
+        return value
+    return _encoder.default(value) if not isinstance(value, (list, dict)) else value
+
+
+def serialize(obj, values=None):
+    """The concrete field values of a record (by attname), JSON-ready."""
+    data = {}
+    for field in obj._meta.concrete_fields:
+        if field.name in SKIP_FIELDS:
+            continue
+        if values is not None:
+            if field.attname not in values:
+                continue
+            value = values[field.attname]
+        else:
+            value = field.value_from_object(obj)
+        data[field.attname] = _json(value)
+    return data
+
+
+def township_id_of(obj):
+    """The township a record belongs to, by walking its ``scope_path`` (None for county level)."""
+    path = getattr(type(obj), "scope_path", None)
+    if not path:
+        return None
+    if path == "pk":
+        return obj.pk
+    parts = path.split("__")
+    current = obj
+    for part in parts[:-1]:
+        current = getattr(current, part, None)
+        if current is None:
+            return None
+    return getattr(current, f"{parts[-1]}_id", None)
+
+
+def _is_audited(sender):
+    from .models import BaseModel
+
+    return isinstance(sender, type) and issubclass(sender, BaseModel) and not sender._meta.abstract
+
+
+def _write(obj, action, before, after):
+    from .models import ObjectChange
+
+    user, source = current_actor()
+    ObjectChange.objects.create(
+        user=user,
+        user_name=getattr(user, "username", "") if user else "",
+        source=source[:100],
+        action=action,
+        content_type=ContentType.objects.get_for_model(type(obj)),
+        object_id=str(obj.pk),
+        object_repr=str(obj)[:200],
+        township_id=township_id_of(obj),
+        prechange_data=before,
+        postchange_data=after,
+    )
+
+
+@receiver(post_save)
+def _log_save(sender, instance, created, raw=False, **kwargs):
+    if raw or not _is_audited(sender):
+        return
+    after = serialize(instance)
+    if created:
+        before = None
+    else:
+        loaded = getattr(instance, "_loaded_values", None)
+        if loaded is not None:
+            before = serialize(instance, loaded)
+        else:
+            before = None
+    if before is not None and before == after:
+        return
+    _write(instance, "create" if created else "update", before, after)
+    instance._loaded_values = {f.attname: f.value_from_object(instance) for f in instance._meta.concrete_fields}
+
+
+@receiver(post_delete)
+def _log_delete(sender, instance, **kwargs):
+    if not _is_audited(sender):
+        return
+    _write(instance, "delete", serialize(instance), None)
+
+
+@receiver(m2m_changed)
+def _log_m2m(sender, instance, action, reverse, model, pk_set, **kwargs):
+    if action not in ("post_add", "post_remove", "post_clear") or reverse:
+        return
+    if not _is_audited(type(instance)):
+        return
+    for field in instance._meta.many_to_many:
+        if field.remote_field.through is sender:
+            after = {field.name: sorted(getattr(instance, field.name).values_list("pk", flat=True))}
+            _write(instance, "update", None, after)
+            return
+
+
+def log_bulk_create(model, objs, batch_size=5000):
+    """Record a create for each of ``objs`` (already saved by ``bulk_create``), in bulk."""
+    from .models import ObjectChange
+
+    if not objs:
+        return 0
+    user, source = current_actor()
+    content_type = ContentType.objects.get_for_model(model)
+    townships = _bulk_townships(model, objs)
+    entries = [
+        ObjectChange(
+            user=user,
+            user_name=getattr(user, "username", "") if user else "",
+            source=source[:100],
+            action="create",
+            content_type=content_type,
+            object_id=str(obj.pk),
+            object_repr=str(obj)[:200],
+            township_id=townships(obj),
+            postchange_data=serialize(obj),
+        )
+        for obj in objs
+    ]
+    ObjectChange.objects.bulk_create(entries, batch_size=batch_size)
+    return len(entries)
+
+
+def _bulk_townships(model, objs):
+    """A function obj -> township id for many objects of one model, with at most one query."""
+    path = getattr(model, "scope_path", None)
+    if not path:
+        return lambda obj: None
+    if path == "pk":
+        return lambda obj: obj.pk
+    parts = path.split("__")
+    first = parts[0]
+    field = model._meta.get_field(first)
+    if len(parts) == 1:
+        return lambda obj: getattr(obj, field.attname)
+    ids = {getattr(obj, field.attname) for obj in objs} - {None}
+    rest = "__".join(parts[1:])
+    mapping = dict(field.related_model._base_manager.filter(pk__in=ids).values_list("pk", rest))
+    return lambda obj: mapping.get(getattr(obj, field.attname))
+
+
+__all__ = ["actor", "current_actor", "log_bulk_create", "serialize", "AuditMiddleware", "models"]

@@ -1,0 +1,78 @@
+"""Scope and roles: the single place that decides what a user may read or change.
+
+Every model of the three chains says where its township is (``scope_path``, a lookup from the
+model to ``villages.Township``; ``None`` for county-level catalogues such as recruiting stations).
+``Model.objects.restrict(user, action)`` applies the rules below; views, form choices, the API,
+exports, reports and the admin all go through it.
+
+Roles (``wenshang.choices.Role``), combined with the user's scope (the county, or one township):
+
+- county administrator: reads and changes everything in scope;
+- county official: reads everything in scope, changes nothing;
+- department editor: reads everything in scope, changes the records of their domain (one app);
+- township staff: reads and changes the records of their own township only; county-level
+  catalogues (no township) they may read but not change.
+
+A township-scoped user reads a record whose township is empty only when the model says such
+records are shared (``scope_null_visible``, e.g. county-wide alliances and enterprises).
+"""
+from django.db import models
+from django.db.models import Q
+
+from .choices import Role
+
+ACTIONS = ("view", "add", "change", "delete")
+
+
+def permission_filter(user, model, action):
+    """True (all rows), False (no row) or a Q of the rows ``user`` may ``action`` on ``model``."""
+    if action not in ACTIONS:
+        raise ValueError(f"unknown action {action!r}")
+    if user is None or not user.is_authenticated or not user.is_active:
+        return False
+    if user.is_superuser:
+        return True
+    role = getattr(user, "role", None)
+    if role not in Role.values:
+        return False
+    if not getattr(model, "scope_editable", True) and action != "view":
+        return False
+    if action != "view":
+        if role == Role.OFFICIAL:
+            return False
+        if role == Role.EDITOR and model._meta.app_label != user.domain:
+            return False
+        if role == Role.TOWNSHIP and not user.township_id:
+            return False
+    if role == Role.TOWNSHIP and not user.township_id:
+        return False
+    if not user.township_id:
+        return True
+    path = getattr(model, "scope_path", None)
+    if path is None:
+        return action == "view"
+    q = Q(**{path: user.township_id})
+    if action == "view" and getattr(model, "scope_null_visible", False):
+        q |= Q(**{f"{path}__isnull": True})
+    return q
+
+
+def can(user, action, model_or_obj):
+    """May ``user`` do ``action`` on this model (any row) or on this object?"""
+    if isinstance(model_or_obj, models.Model):
+        obj = model_or_obj
+        allowed = permission_filter(user, type(obj), action)
+        if isinstance(allowed, bool):
+            return allowed
+        return type(obj)._base_manager.filter(allowed, pk=obj.pk).exists()
+    return permission_filter(user, model_or_obj, action) is not False
+
+
+class RestrictedQuerySet(models.QuerySet):
+    def restrict(self, user, action="view"):
+        allowed = permission_filter(user, self.model, action)
+        if allowed is True:
+            return self
+        if allowed is False:
+            return self.none()
+        return self.filter(allowed)
