@@ -6,7 +6,14 @@ from django.db.models import Q, Sum
 from django.db.models.functions import Coalesce
 from django.utils.translation import gettext_lazy as _
 
-from wenshang.fields import CreditCodeField, MobileField, MoneyField, date_order, non_negative, positive
+from wenshang.fields import (
+    CreditCodeField,
+    MobileField,
+    MoneyField,
+    date_order,
+    non_negative,
+    positive,
+)
 from wenshang.models import BaseModel
 from wenshang.validators import check_date_range
 

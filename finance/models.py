@@ -2,11 +2,18 @@
 from django.core.exceptions import ValidationError
 from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
-from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
 
 from villages.choices import Quarter
-from wenshang.fields import AreaField, IdNumberField, MobileField, MoneyField, date_order, non_negative, positive
+from wenshang.fields import (
+    AreaField,
+    IdNumberField,
+    MobileField,
+    MoneyField,
+    date_order,
+    non_negative,
+    positive,
+)
 from wenshang.models import BaseModel
 from wenshang.validators import check_date_range
 

@@ -215,4 +215,4 @@ def _bulk_townships(model, objs):
     return lambda obj: mapping.get(getattr(obj, field.attname))
 
 
-__all__ = ["actor", "current_actor", "log_bulk_create", "serialize", "AuditMiddleware", "models"]
+__all__ = ["AuditMiddleware", "actor", "current_actor", "log_bulk_create", "models", "serialize"]

@@ -13,7 +13,7 @@ from .validators import (
 )
 
 
-def MoneyField(verbose_name, **kwargs):  # noqa: N802 (reads as a field class)
+def MoneyField(verbose_name, **kwargs):
     """Yuan as Decimal with 2 places, never negative."""
     kwargs.setdefault("max_digits", 18)
     kwargs.setdefault("decimal_places", 2)
@@ -21,27 +21,27 @@ def MoneyField(verbose_name, **kwargs):  # noqa: N802 (reads as a field class)
     return models.DecimalField(verbose_name, validators=[validate_non_negative], **kwargs)
 
 
-def AreaField(verbose_name, **kwargs):  # noqa: N802
+def AreaField(verbose_name, **kwargs):
     """An area (m² or mu), Decimal with 2 places, greater than zero."""
     kwargs.setdefault("max_digits", 12)
     kwargs.setdefault("decimal_places", 2)
     return models.DecimalField(verbose_name, validators=[validate_positive], **kwargs)
 
 
-def IdNumberField(verbose_name=_("national ID number"), **kwargs):  # noqa: N802
+def IdNumberField(verbose_name=_("national ID number"), **kwargs):
     return models.CharField(verbose_name, max_length=18, validators=[validate_id_number], **kwargs)
 
 
-def CreditCodeField(verbose_name=_("unified social credit code"), **kwargs):  # noqa: N802
+def CreditCodeField(verbose_name=_("unified social credit code"), **kwargs):
     return models.CharField(verbose_name, max_length=18, validators=[validate_credit_code], **kwargs)
 
 
-def MobileField(verbose_name=_("mobile number"), **kwargs):  # noqa: N802
+def MobileField(verbose_name=_("mobile number"), **kwargs):
     kwargs.setdefault("blank", True)
     return models.CharField(verbose_name, max_length=11, validators=[validate_mobile], **kwargs)
 
 
-def DivisionCodeField(verbose_name, length, **kwargs):  # noqa: N802
+def DivisionCodeField(verbose_name, length, **kwargs):
     return models.CharField(verbose_name, max_length=length, validators=[DivisionCodeValidator(length)], **kwargs)
 
 

@@ -2,8 +2,9 @@
 
 import django.core.validators
 import django.db.models.deletion
-import wenshang.validators
 from django.db import migrations, models
+
+import wenshang.validators
 
 
 class Migration(migrations.Migration):

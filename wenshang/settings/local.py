@@ -1,5 +1,5 @@
 """Local development: ``make run``. Embedded defaults, debug on unless told otherwise."""
-from .base import *  # noqa: F403
+from .base import *
 from .base import env
 
 DEBUG = env.bool("DEBUG", default=True)

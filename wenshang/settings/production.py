@@ -7,8 +7,8 @@ for _name in ("SECRET_KEY", "ALLOWED_HOSTS", "DATABASE_URL"):
     if not os.environ.get(_name):
         raise ImproperlyConfigured(f"Production settings need the environment variable {_name}.")
 
-from .base import *  # noqa: E402,F403
-from .base import env  # noqa: E402
+from .base import *
+from .base import env
 
 DEBUG = False
 SECRET_KEY = env.str("SECRET_KEY")

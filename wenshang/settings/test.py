@@ -1,5 +1,5 @@
 """Test settings: SQLite by default, PostgreSQL when ``DATABASE_URL`` is set, Redis when ``REDIS_URL`` is."""
-from .base import *  # noqa: F403
+from .base import *
 from .base import DATABASES, VAR_DIR
 
 DEBUG = False
