@@ -12,7 +12,7 @@ from contextvars import ContextVar
 from django.contrib.contenttypes.models import ContentType
 from django.core.serializers.json import DjangoJSONEncoder
 from django.db import models
-from django.db.models.signals import m2m_changed, post_delete, post_save
+from django.db.models.signals import m2m_changed, post_delete, post_save, pre_delete
 from django.dispatch import receiver
 
 _actor = ContextVar("wenshang_audit_actor", default=None)
@@ -76,8 +76,12 @@ def _json(value):
 
 
 def serialize(obj, values=None):
-    """The concrete field values of a record (by attname), JSON-ready."""
+    """The concrete field values of a record (by attname), JSON-ready.
+
+    Deferred fields (``only()``/``defer()``) are left out: they were not loaded, a save does not
+    write them, and reading them would cost a query each."""
     data = {}
+    deferred = obj.get_deferred_fields() if values is None else ()
     for field in obj._meta.concrete_fields:
         if field.name in SKIP_FIELDS:
             continue
@@ -86,6 +90,8 @@ def serialize(obj, values=None):
                 continue
             value = values[field.attname]
         else:
+            if field.attname in deferred:
+                continue
             value = field.value_from_object(obj)
         data[field.attname] = _json(value)
     return data
@@ -147,7 +153,21 @@ def _log_save(sender, instance, created, raw=False, **kwargs):
     if before is not None and before == after:
         return
     _write(instance, "create" if created else "update", before, after)
-    instance._loaded_values = {f.attname: f.value_from_object(instance) for f in instance._meta.concrete_fields}
+    deferred = instance.get_deferred_fields()
+    instance._loaded_values = {
+        f.attname: f.value_from_object(instance) for f in instance._meta.concrete_fields if f.attname not in deferred
+    }
+
+
+@receiver(pre_delete)
+def _load_before_delete(sender, instance, **kwargs):
+    """Load deferred fields while the row still exists, so the delete entry records every value
+    (after the delete they can no longer be loaded)."""
+    if not _is_audited(sender):
+        return
+    deferred = instance.get_deferred_fields()
+    if deferred:
+        instance.refresh_from_db(fields=list(deferred))
 
 
 @receiver(post_delete)
@@ -157,17 +177,43 @@ def _log_delete(sender, instance, **kwargs):
     _write(instance, "delete", serialize(instance), None)
 
 
+def _m2m_field(model, through):
+    for field in model._meta.many_to_many:
+        if field.remote_field.through is through:
+            return field
+    return None
+
+
+def _write_m2m(obj, field):
+    after = {field.name: sorted(getattr(obj, field.name).values_list("pk", flat=True))}
+    _write(obj, "update", None, after)
+
+
 @receiver(m2m_changed)
 def _log_m2m(sender, instance, action, reverse, model, pk_set, **kwargs):
-    if action not in ("post_add", "post_remove", "post_clear") or reverse:
+    """An update of the record that declares the field, from either side of the relation."""
+    if action not in ("pre_clear", "post_add", "post_remove", "post_clear"):
         return
-    if not _is_audited(type(instance)):
+    if action in ("post_add", "post_remove") and not pk_set:
+        return  # nothing added (already there) or removed
+    owner = model if reverse else type(instance)
+    if not _is_audited(owner):
         return
-    for field in instance._meta.many_to_many:
-        if field.remote_field.through is sender:
-            after = {field.name: sorted(getattr(instance, field.name).values_list("pk", flat=True))}
-            _write(instance, "update", None, after)
-            return
+    field = _m2m_field(owner, sender)
+    if field is None:
+        return
+    if not reverse:
+        if action != "pre_clear":
+            _write_m2m(instance, field)
+        return
+    # The reverse side (village.projects.add(project)): each record on the declaring side changed.
+    if action == "pre_clear":
+        accessor = field.remote_field.get_accessor_name()
+        instance._audit_m2m_cleared = list(getattr(instance, accessor).values_list("pk", flat=True))
+        return
+    pks = instance.__dict__.pop("_audit_m2m_cleared", []) if action == "post_clear" else pk_set
+    for obj in owner._base_manager.filter(pk__in=pks).order_by("pk"):
+        _write_m2m(obj, field)
 
 
 def log_bulk_create(model, objs, batch_size=5000):

@@ -30,12 +30,12 @@ def permission_filter(user, model, action):
         raise ValueError(f"unknown action {action!r}")
     if user is None or not user.is_authenticated or not user.is_active:
         return False
+    if not getattr(model, "scope_editable", True) and action != "view":
+        return False  # read-only for everyone, superusers included (the change log)
     if user.is_superuser:
         return True
     role = getattr(user, "role", None)
     if role not in Role.values:
-        return False
-    if not getattr(model, "scope_editable", True) and action != "view":
         return False
     if action != "view":
         if role == Role.OFFICIAL:

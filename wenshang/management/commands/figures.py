@@ -1,0 +1,34 @@
+import json
+
+from django.core.management.base import BaseCommand, CommandError
+
+from villages.models import Township
+from wenshang import figures
+
+
+class Command(BaseCommand):
+    help = "Print the article's headline figures computed from the records (key, label, value)."
+
+    def add_arguments(self, parser):
+        parser.add_argument("--json", action="store_true", help="print {key: value} as JSON")
+        parser.add_argument("--township", metavar="CODE", help="limit to one township (9-digit code)")
+
+    def handle(self, *args, **options):
+        township = None
+        if options["township"]:
+            township = Township.objects.filter(code=options["township"]).first()
+            if township is None:
+                raise CommandError(f"No township with code {options['township']}.")
+        values = figures.compute(township=township)
+        if options["json"]:
+            self.stdout.write(json.dumps(values, ensure_ascii=False, indent=2))
+            return
+        info = figures.catalogue()
+        width = max(len(k) for k in values)
+        for key, value in values.items():
+            shown = "—" if value is None else (f"{value:,}" if isinstance(value, int) else f"{value:,.2f}")
+            self.stdout.write(f"{key:<{width}}  {info[key].label_zh}  {shown} {_unit(info[key].unit)}")
+
+
+def _unit(unit):
+    return {"count": "", "yuan": "元", "mu": "亩", "percent": "%"}.get(unit, unit)
