@@ -147,6 +147,12 @@ class Loan(BaseModel):
             errors.update(exc.message_dict)
         if self.village_id and self.township_id and self.village.township_id != self.township_id:
             errors["village"] = _("The village must belong to the loan's township.")
+        if self.homestead_id and self.village_id and self.homestead.village_id != self.village_id:
+            errors["homestead"] = _("The pledged parcel must lie in the loan's village.")
+        elif self.homestead_id and self.township_id and self.homestead.village.township_id != self.township_id:
+            errors["homestead"] = _("The pledged parcel must lie in the loan's township.")
+        if self.project_id and self.township_id and self.project.township_id != self.township_id:
+            errors["project"] = _("The project must belong to the loan's township.")
         if self.kind == LoanKind.HOMESTEAD_CREDIT:
             if not self.homestead_id:
                 errors["homestead"] = _("Homestead credit is secured on a homestead parcel.")

@@ -34,6 +34,8 @@ class County(BaseModel):
     code = DivisionCodeField(_("division code"), 6, unique=True)
     name = models.CharField(_("name"), max_length=50)
 
+    admin_only = True
+
     class Meta:
         verbose_name = _("county")
         verbose_name_plural = _("counties")
@@ -52,6 +54,7 @@ class Township(BaseModel):
     kind = models.CharField(_("kind"), max_length=16, choices=TownshipKind.choices, default=TownshipKind.TOWN)
 
     scope_path = "pk"
+    admin_only = True
 
     class Meta:
         verbose_name = _("township")

@@ -138,25 +138,33 @@ def _write(obj, action, before, after):
 
 
 @receiver(post_save)
-def _log_save(sender, instance, created, raw=False, **kwargs):
+def _log_save(sender, instance, created, raw=False, update_fields=None, **kwargs):
     if raw or not _is_audited(sender):
         return
     after = serialize(instance)
-    if created:
-        before = None
-    else:
-        loaded = getattr(instance, "_loaded_values", None)
-        if loaded is not None:
-            before = serialize(instance, loaded)
+    written = None
+    if update_fields and not created:
+        written = {instance._meta.get_field(name).attname for name in update_fields}
+        after = {k: v for k, v in after.items() if k in written}
+    before = None
+    loaded = getattr(instance, "_loaded_values", None)
+    if not created and loaded is not None:
+        before = serialize(instance, loaded)
+        if written is not None:
+            before = {k: v for k, v in before.items() if k in written}
         else:
-            before = None
+            after = {k: v for k, v in after.items() if k in before}  # fields never loaded were not saved either
     if before is not None and before == after:
         return
     _write(instance, "create" if created else "update", before, after)
     deferred = instance.get_deferred_fields()
-    instance._loaded_values = {
+    current = {
         f.attname: f.value_from_object(instance) for f in instance._meta.concrete_fields if f.attname not in deferred
     }
+    if written is not None and loaded is not None:
+        loaded.update({k: v for k, v in current.items() if k in written})
+    else:
+        instance._loaded_values = current
 
 
 @receiver(pre_delete)
@@ -216,31 +224,31 @@ def _log_m2m(sender, instance, action, reverse, model, pk_set, **kwargs):
         _write_m2m(obj, field)
 
 
-def log_bulk_create(model, objs, batch_size=5000):
-    """Record a create for each of ``objs`` (already saved by ``bulk_create``), in bulk."""
+def log_bulk_create(model, objs):
+    """Record a create for each of ``objs`` (already saved by a bulk path), in bulk."""
+    from django.utils import timezone
+
+    from .bulk import insert_rows
     from .models import ObjectChange
 
     if not objs:
         return 0
     user, source = current_actor()
-    content_type = ContentType.objects.get_for_model(model)
+    user_id, user_name = (user.pk, user.username) if user else (None, "")
+    content_type_id = ContentType.objects.get_for_model(model).pk
     townships = _bulk_townships(model, objs)
-    entries = [
-        ObjectChange(
-            user=user,
-            user_name=getattr(user, "username", "") if user else "",
-            source=source[:100],
-            action="create",
-            content_type=content_type,
-            object_id=str(obj.pk),
-            object_repr=str(obj)[:200],
-            township_id=townships(obj),
-            postchange_data=serialize(obj),
-        )
+    now = timezone.now()
+    source = source[:100]
+    columns = [
+        "time", "user_id", "user_name", "source", "action", "content_type_id", "object_id", "object_repr",
+        "township_id", "prechange_data", "postchange_data",
+    ]
+    rows = [
+        (now, user_id, user_name, source, "create", content_type_id, str(obj.pk), str(obj)[:200], townships(obj), None, serialize(obj))
         for obj in objs
     ]
-    ObjectChange.objects.bulk_create(entries, batch_size=batch_size)
-    return len(entries)
+    insert_rows(ObjectChange, columns, rows)
+    return len(rows)
 
 
 def _bulk_townships(model, objs):

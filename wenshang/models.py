@@ -34,6 +34,16 @@ class BaseModel(models.Model):
         obj._loaded_values = dict(zip(field_names, values))
         return obj
 
+    def refresh_from_db(self, using=None, fields=None, from_queryset=None):
+        super().refresh_from_db(using=using, fields=fields, from_queryset=from_queryset)
+        loaded = getattr(self, "_loaded_values", None)
+        if loaded is None:
+            loaded = self._loaded_values = {}
+        names = fields or [f.attname for f in self._meta.concrete_fields]
+        for field in self._meta.concrete_fields:
+            if field.attname in names or field.name in names:
+                loaded[field.attname] = field.value_from_object(self)
+
 
 class PortalUserManager(UserManager.from_queryset(RestrictedQuerySet)):
     pass
@@ -64,6 +74,7 @@ class User(AbstractUser):
 
     scope_path = "township"
     scope_null_visible = False
+    admin_only = True
 
     class Meta:
         verbose_name = _("user")

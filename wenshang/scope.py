@@ -15,6 +15,9 @@ Roles (``wenshang.choices.Role``), combined with the user's scope (the county, o
 
 A township-scoped user reads a record whose township is empty only when the model says such
 records are shared (``scope_null_visible``, e.g. county-wide alliances and enterprises).
+
+Some models are changed only by county administrators whatever the scope (``admin_only``: users,
+the county and its townships); the change log is changed by nobody (``scope_editable = False``).
 """
 from django.db import models
 from django.db.models import Q
@@ -38,6 +41,8 @@ def permission_filter(user, model, action):
     if role not in Role.values:
         return False
     if action != "view":
+        if getattr(model, "admin_only", False) and role != Role.ADMIN:
+            return False
         if role == Role.OFFICIAL:
             return False
         if role == Role.EDITOR and model._meta.app_label != user.domain:
@@ -58,12 +63,23 @@ def permission_filter(user, model, action):
 
 
 def can(user, action, model_or_obj):
-    """May ``user`` do ``action`` on this model (any row) or on this object?"""
+    """May ``user`` do ``action`` on this model (any row) or on this object?
+
+    An unsaved object is judged by the township it would belong to (its ``scope_path`` read
+    in memory), so a form can ask before anything is written.
+    """
     if isinstance(model_or_obj, models.Model):
         obj = model_or_obj
         allowed = permission_filter(user, type(obj), action)
         if isinstance(allowed, bool):
             return allowed
+        if obj.pk is None or obj._state.adding:
+            from .audit import township_id_of
+
+            township = township_id_of(obj)
+            return township == user.township_id or (
+                township is None and action == "view" and getattr(type(obj), "scope_null_visible", False)
+            )
         return type(obj)._base_manager.filter(allowed, pk=obj.pk).exists()
     return permission_filter(user, model_or_obj, action) is not False
 

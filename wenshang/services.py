@@ -5,17 +5,21 @@ from django.db import transaction
 from .scope import can
 
 
-def save_scoped(obj, *, user, action=None):
-    """Validate, save and check that ``user`` may hold the result, all in one transaction.
-
-    Nobody can move a record out of their reach: if the saved object is not in the user's
-    ``change`` scope the transaction is rolled back and ``PermissionDenied`` raised.
-    """
-    action = action or ("change" if obj.pk else "add")
+def save_scoped(obj, *, user, validate=True):
+    """Validate and save ``obj`` as ``user``, in one transaction, so that nobody can write
+    outside their reach: the record as it was must be theirs to change, the record as it will
+    be must be theirs to add or change, and the saved row is checked again before commit
+    (``PermissionDenied`` rolls everything back)."""
+    action = "change" if obj.pk and not obj._state.adding else "add"
     with transaction.atomic():
-        if obj.pk and not can(user, "change", type(obj)._base_manager.get(pk=obj.pk)):
+        if action == "change":
+            stored = type(obj)._base_manager.select_for_update().filter(pk=obj.pk).first()
+            if stored is None or not can(user, "change", stored):
+                raise PermissionDenied
+        if not can(user, action, obj):
             raise PermissionDenied
-        obj.full_clean()
+        if validate:
+            obj.full_clean()
         obj.save()
         if not can(user, "change", obj):
             raise PermissionDenied

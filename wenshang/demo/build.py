@@ -30,6 +30,7 @@ from talent import models as tm
 from villages import choices as vc
 from villages import models as vm
 from wenshang import audit
+from wenshang.bulk import fast_insert
 from wenshang.choices import Domain, Role
 from wenshang.models import User
 from wenshang.validators import CREDIT_CHARSET, credit_check_char, id_check_char
@@ -99,9 +100,9 @@ class DemoCounty:
         self.counts = {}
 
     # ---- small helpers ------------------------------------------------------------------------
-    def save(self, model, objs, batch_size=2000):
-        """bulk_create and record every row in the change log."""
-        model.objects.bulk_create(objs, batch_size=batch_size)
+    def save(self, model, objs):
+        """Insert in bulk and record every row in the change log."""
+        fast_insert(model, objs)
         audit.log_bulk_create(model, objs)
         self.counts[model._meta.label] = self.counts.get(model._meta.label, 0) + len(objs)
         return objs
@@ -340,8 +341,6 @@ class DemoCounty:
                 hh.credit_points = total
                 households.append(hh)
         self.save(gm.Household, households)
-        for r in records:
-            r.household_id = r.household.pk
         self.save(gm.CreditRecord, records)
         titles = {
             gc.EventCategory.ENVIRONMENT: ["路边垃圾堆积", "排水沟堵塞", "柴草乱堆乱放"],
@@ -413,7 +412,7 @@ class DemoCounty:
                     longitude=Decimal(f"{lng + rng.uniform(-0.008, 0.008):.6f}"),
                     surveyed_on=START + dt.timedelta(days=rng.randrange(60, 660)),
                 ))
-        self.save(fm.Homestead, parcels, batch_size=4000)
+        self.save(fm.Homestead, parcels)
         self.parcels = parcels
 
     def enterprises(self):
@@ -615,7 +614,7 @@ class DemoCounty:
         ents = rng.sample(local, self.ti("paired_enterprises"))
         vills = rng.sample(self.rural, self.ti("paired_villages"))
         pairs = set()
-        for i, e in enumerate(ents):
+        for i in range(len(ents)):
             pairs.add((i, i))
         for j in range(len(ents), len(vills)):
             pairs.add((rng.randrange(len(ents)), j))
@@ -697,8 +696,6 @@ class DemoCounty:
                 people.append(q)
                 terms.append(tm.VillageSecretary(person=q, village=v, start_date=dt.date(2018, 1, 10), end_date=dt.date(2021, 1, 4)))
         self.save(tm.Person, people)
-        for term in terms:
-            term.person_id = term.person.pk
         self.save(tm.VillageSecretary, terms)
         self.secretaries = {t.village.pk: t for t in terms if t.end_date is None}
         assessments = []
@@ -726,8 +723,6 @@ class DemoCounty:
                 reserves.append(tm.ReserveCadre(person=p, village=v, mentor=mentor, since=since, status=status,
                                                 appointed_on=self.date(since, AS_OF) if status == tc.ReserveStatus.APPOINTED else None))
         self.save(tm.Person, people)
-        for r in reserves:
-            r.person_id = r.person.pk
         self.save(tm.ReserveCadre, reserves)
         self.reserves = reserves
         # Returnees and recruiting stations.
@@ -749,8 +744,6 @@ class DemoCounty:
                                              previous_occupation=rng.choice(["企业管理", "电商运营", "建筑施工", "餐饮", "技术研发", "销售"]),
                                              role=rng.choice(tc.ReturneeRole.values)))
         self.save(tm.Person, people)
-        for r in returnees:
-            r.person_id = r.person.pk
         self.save(tm.Returnee, returnees)
         # Workstations and partners.
         towns = rng.sample(self.townships, self.ti("partner_workstations"))
@@ -764,12 +757,10 @@ class DemoCounty:
             partners.append(tm.Partner(person=p, workstation=ws, organization=rng.choice(N.CITIES) + rng.choice(N.BRANDS) + "投资有限公司",
                                        field=rng.choice(N.INDUSTRIES), joined_on=self.date(ws.established_on)))
         self.save(tm.Person, people)
-        for pt in partners:
-            pt.person_id = pt.person.pk
         self.partners = self.save(tm.Partner, partners)
         # Trainings: composite agricultural talents and high-quality farmers.
         county_school = schools[0]
-        trainings, attendance, people = [], [], []
+        attendance = []
         composite = [tm.Training(name=f"{y}年复合型农业人才培训班", kind=tc.TrainingKind.COMPOSITE_TALENT, organizer="县农业农村局",
                                  party_school=county_school, location="中共汶上县委党校", start_date=dt.date(y, 9, 12),
                                  end_date=dt.date(y, 9, 21), hours=64) for y in (2022, 2023)]
@@ -784,7 +775,7 @@ class DemoCounty:
         secretary_courses = [tm.Training(name=f"{y}年村党组织书记“头雁”培训班", kind=tc.TrainingKind.SECRETARY, organizer="县委组织部",
                                          party_school=county_school, location="中共汶上县委党校", start_date=dt.date(y, 4, 8),
                                          end_date=dt.date(y, 4, 12), hours=36) for y in (2021, 2022, 2023, 2024)]
-        trainings = self.save(tm.Training, composite + farmer + secretary_courses)
+        self.save(tm.Training, composite + farmer + secretary_courses)
         comp_people = []
         for _ in range(self.ti("composite_talents_trained")):
             v = rng.choice(self.rural)
@@ -868,8 +859,6 @@ class DemoCounty:
             secretaries.append(tm.FirstSecretary(person=p, batch=batches[1], village=v, sending_unit=unit, sub_alliance=rng.choice(subs),
                                                  start_date=batches[1].start_date))
         self.save(tm.Person, people)
-        for s in secretaries:
-            s.person_id = s.person.pk
         self.save(tm.FirstSecretary, secretaries)
         self.fs_old = [s for s in secretaries if s.batch is batches[0]]
         self.fs_new = [s for s in secretaries if s.batch is batches[1]]
@@ -887,7 +876,7 @@ class DemoCounty:
                 score = Decimal(f"{rng.uniform(72, 98):.1f}")
                 grade = tc.EvaluationGrade.EXCELLENT if score >= 92 else tc.EvaluationGrade.COMPETENT if score >= 75 else tc.EvaluationGrade.BASIC
                 evaluations.append(tm.FirstSecretaryEvaluation(secretary=s, year=year, grade=grade, score=score, remarks="年度考核"))
-        self.save(tm.FirstSecretaryAttendance, attendance, batch_size=4000)
+        self.save(tm.FirstSecretaryAttendance, attendance)
         self.save(tm.FirstSecretaryEvaluation, evaluations)
 
     def projects(self):
@@ -928,7 +917,7 @@ class DemoCounty:
             add(P(name=f"{v.name}{partner.field}合伙人项目", kind=K.PARTNER, status=rng.choice([S.BUILDING, S.COMPLETED]), township=v.township,
                   partner=partner, investment=self.money(2_000_000, 30_000_000, 100_000), jobs=rng.randrange(10, 150), income_added=income,
                   start_date=self.date(partner.joined_on)), [v])
-        for i in range(self.ti("screened_projects")):
+        for _ in range(self.ti("screened_projects")):
             v = rng.choice(self.rural)
             add(P(name=f"{v.name}{rng.choice(N.INDUSTRIES)}招引项目", kind=K.PARTNER, status=S.SCREENED, township=v.township,
                   investment=self.money(1_000_000, 50_000_000, 100_000), description="已筛选入库，面向合伙人招募。"), [v])
@@ -1070,8 +1059,8 @@ class DemoCounty:
                     rating_organization=max(1, min(5, base + rng.choice([-1, 0, 0, 1]))), rating_industry=max(1, min(5, base + rng.choice([-1, 0, 1]))),
                     rating_talent=max(1, min(5, base + rng.choice([-1, 0, 0, 1]))), rating_governance=max(1, min(5, base + rng.choice([0, 0, 1]))),
                     rating_environment=max(1, min(5, base + rng.choice([-1, 0, 1]))), analysis=rng.choice(analyses)))
-        self.save(vm.SurveyAssignment, assignments, batch_size=2000)
-        self.save(vm.SurveyVisit, visits, batch_size=2000)
+        self.save(vm.SurveyAssignment, assignments)
+        self.save(vm.SurveyVisit, visits)
         problems_text = {
             vc.ProblemCategory.ORGANIZATION: ("党员活动阵地设施陈旧", "县委组织部"),
             vc.ProblemCategory.INDUSTRY: ("村集体经营性收入来源单一", "县农业农村局"),
@@ -1098,7 +1087,7 @@ class DemoCounty:
                     visit=visit, village=visit.village, category=category, description=f"{visit.village.name}{text}", responsible_unit=unit,
                     deadline=deadline, status=status, progress="已制定整改方案，明确责任人和时限。" if status != vc.ProblemStatus.OPEN else "",
                     closed_on=closed, closure_evidence="整改完成，已现场核验并拍照存档。" if closed else ""))
-        self.save(vm.SurveyProblem, problems, batch_size=2000)
+        self.save(vm.SurveyProblem, problems)
 
     def users(self):
         password = make_password(DEMO_PASSWORD)

@@ -3,3 +3,8 @@ from .base import *
 from .base import env
 
 DEBUG = env.bool("DEBUG", default=True)
+
+# No collectstatic outside production: whitenoise serves from the finders.
+STATIC_ROOT = None
+WHITENOISE_USE_FINDERS = True
+WHITENOISE_AUTOREFRESH = True

@@ -1,4 +1,6 @@
 """Test settings: SQLite by default, PostgreSQL when ``DATABASE_URL`` is set, Redis when ``REDIS_URL`` is."""
+import os
+
 from .base import *
 from .base import DATABASES, VAR_DIR
 
@@ -6,4 +8,10 @@ DEBUG = False
 PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
 if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
     # A file, not memory, so that a Celery worker process in a test can open the same database.
-    DATABASES["default"]["TEST"] = {"NAME": str(VAR_DIR / "test.sqlite3")}
+    # One file per test process, so two runs in one checkout do not share a database.
+    DATABASES["default"]["TEST"] = {"NAME": str(VAR_DIR / f"test-{os.getpid()}.sqlite3")}
+
+# No collectstatic outside production: whitenoise serves from the finders.
+STATIC_ROOT = None
+WHITENOISE_USE_FINDERS = True
+WHITENOISE_AUTOREFRESH = True

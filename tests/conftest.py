@@ -1,0 +1,131 @@
+"""Shared fixtures: the county, two townships with one village each, and a user for every role.
+
+Everything here is small and generic so that model, form, API and import tests can reuse it.
+
+Geography::
+
+    county      370830        汶上县
+    township_a  370830104     寅寺镇   village_a 370830104201 东石楼村
+    township_b  370830102     南旺镇   village_b 370830102201 南旺村
+
+Users (``wenshang.User``; all passwords are ``PASSWORD``; the portal roles are ``is_staff`` so
+that they can log in through the admin login page, ``settings.LOGIN_URL``):
+
+    admin_user      county administrator, whole county
+    official        county official, whole county
+    finance_editor  department editor, domain ``finance``
+    staff_a         township staff of township A
+    staff_b         township staff of township B
+    superuser       Django superuser (role official, so only the flag grants rights)
+    inactive_user   a county administrator whose account is disabled
+
+``admin_user`` overrides pytest-django's fixture of the same name: it is the portal's county
+administrator (role ``admin``), not a superuser. Use ``superuser`` for the latter.
+"""
+import pytest
+from django.contrib.auth.models import AnonymousUser
+
+from villages.models import County, Township, Village
+from wenshang.choices import Domain, Role
+from wenshang.models import User
+
+PASSWORD = "test-password-123"
+
+
+@pytest.fixture
+def county(db):
+    return County.objects.create(code="370830", name="汶上县")
+
+
+@pytest.fixture
+def township_a(county):
+    return Township.objects.create(county=county, code="370830104", name="寅寺镇")
+
+
+@pytest.fixture
+def township_b(county):
+    return Township.objects.create(county=county, code="370830102", name="南旺镇")
+
+
+@pytest.fixture
+def village_a(township_a):
+    return Village.objects.create(township=township_a, code="370830104201", name="东石楼村")
+
+
+@pytest.fixture
+def village_b(township_b):
+    return Village.objects.create(township=township_b, code="370830102201", name="南旺村")
+
+
+@pytest.fixture
+def make_user(db):
+    """``make_user("name", role=..., township=..., domain=..., **extra)`` → a saved portal user."""
+
+    def make(username, role=Role.OFFICIAL, township=None, domain="", **extra):
+        extra.setdefault("is_staff", True)
+        user = User(username=username, role=role, township=township, domain=domain, **extra)
+        user.set_password(PASSWORD)
+        user.full_clean(exclude=["password"])
+        user.save()
+        return user
+
+    return make
+
+
+@pytest.fixture
+def admin_user(make_user):
+    return make_user("county_admin", role=Role.ADMIN)
+
+
+@pytest.fixture
+def official(make_user):
+    return make_user("county_official", role=Role.OFFICIAL)
+
+
+@pytest.fixture
+def finance_editor(make_user):
+    return make_user("finance_editor", role=Role.EDITOR, domain=Domain.FINANCE)
+
+
+@pytest.fixture
+def staff_a(make_user, township_a):
+    return make_user("staff_a", role=Role.TOWNSHIP, township=township_a)
+
+
+@pytest.fixture
+def staff_b(make_user, township_b):
+    return make_user("staff_b", role=Role.TOWNSHIP, township=township_b)
+
+
+@pytest.fixture
+def superuser(make_user):
+    # The role alone (official) would allow no change: the superuser flag is what counts.
+    return make_user("root", role=Role.OFFICIAL, is_superuser=True)
+
+
+@pytest.fixture
+def inactive_user(make_user):
+    return make_user("former_admin", role=Role.ADMIN, is_active=False)
+
+
+@pytest.fixture
+def anonymous():
+    return AnonymousUser()
+
+
+ROLE_FIXTURES = (
+    "admin_user",
+    "official",
+    "finance_editor",
+    "staff_a",
+    "staff_b",
+    "superuser",
+    "inactive_user",
+    "anonymous",
+)
+
+
+@pytest.fixture
+def users(request):
+    """Every user fixture above by its fixture name (``users["staff_a"]``)."""
+    return {name: request.getfixturevalue(name) for name in ROLE_FIXTURES}
