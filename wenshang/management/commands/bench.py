@@ -1,0 +1,116 @@
+"""``make bench``: how long the demo county takes to build and the figures to compute.
+
+Each measurement runs in fresh processes on a scratch database: SQLite in a temporary file, and
+PostgreSQL when one answers (``BENCH_DATABASE_URL``, default a ``wenshang_bench`` database on
+127.0.0.1). It prints a table; nothing in it is a pass/fail test.
+"""
+import json
+import os
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+from django.conf import settings
+from django.core.management.base import BaseCommand
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
+
+DEFAULT_PG = "postgres://postgres@127.0.0.1:5432/wenshang_bench"
+
+
+class Command(BaseCommand):
+    help = "Benchmark load_demo and figures on SQLite and PostgreSQL (make bench)."
+
+    def add_arguments(self, parser):
+        parser.add_argument("--figures-only", action="store_true", help=Command.measure_figures.__doc__)
+        parser.add_argument("--repeat", type=int, default=20)
+        parser.add_argument("--skip-postgres", action="store_true")
+
+    def handle(self, *args, **options):
+        if options["figures_only"]:
+            self.measure_figures(options["repeat"])
+            return
+        results = []
+        with tempfile.TemporaryDirectory() as tmp:
+            results.append(self.run_backend("SQLite", f"sqlite:///{Path(tmp) / 'bench.sqlite3'}", options["repeat"]))
+        pg = os.environ.get("BENCH_DATABASE_URL", DEFAULT_PG)
+        if not options["skip_postgres"]:
+            if self.reset_postgres(pg):
+                results.append(self.run_backend("PostgreSQL", pg, options["repeat"]))
+            else:
+                self.stdout.write(f"PostgreSQL at {pg} does not answer; skipped.")
+        self.stdout.write("")
+        self.stdout.write(f"{'backend':<11} {'load_demo':>10} {'records':>9} {'figures p50':>12} {'p95':>8} {'queries':>8}")
+        for r in results:
+            self.stdout.write(
+                f"{r['backend']:<11} {r['load_s']:>9.1f}s {r['records']:>9,} {r['fig_p50_ms']:>10.1f}ms "
+                f"{r['fig_p95_ms']:>6.1f}ms {r['queries']:>8}"
+            )
+        self.stdout.write("Targets (issue 2): load_demo under 60 s; figures under 1 s with a fixed number of queries.")
+
+    def env(self, url):
+        env = dict(os.environ, DATABASE_URL=url, DJANGO_SETTINGS_MODULE="wenshang.settings.local")
+        env["WENSHANG_VAR_DIR"] = str(Path(settings.BASE_DIR) / "var" / "bench")
+        return env
+
+    def manage(self, url, *args):
+        return subprocess.run(
+            [sys.executable, str(Path(settings.BASE_DIR) / "manage.py"), *args],
+            env=self.env(url), check=True, capture_output=True, text=True,
+        )
+
+    def run_backend(self, name, url, repeat):
+        self.stdout.write(f"{name}: migrating a scratch database …")
+        self.manage(url, "migrate", "--noinput", "-v0")
+        self.stdout.write(f"{name}: load_demo …")
+        started = time.perf_counter()
+        self.manage(url, "load_demo")
+        load_s = time.perf_counter() - started
+        self.stdout.write(f"{name}: load_demo took {load_s:.1f} s (whole process). figures × {repeat} …")
+        out = self.manage(url, "bench", "--figures-only", "--repeat", str(repeat)).stdout
+        measured = json.loads(out.strip().splitlines()[-1])
+        return {"backend": name, "load_s": load_s, **measured}
+
+    def reset_postgres(self, url):
+        import environ
+
+        cfg = environ.Env.db_url_config(url)
+        try:
+            import psycopg2
+
+            conn = psycopg2.connect(dbname="postgres", user=cfg["USER"], host=cfg["HOST"], port=cfg["PORT"] or 5432,
+                                    password=cfg["PASSWORD"] or None, connect_timeout=3)
+        except Exception:  # noqa: BLE001 - any failure means "no PostgreSQL here"
+            return False
+        conn.autocommit = True
+        with conn.cursor() as cur:
+            cur.execute(f'DROP DATABASE IF EXISTS "{cfg["NAME"]}"')
+            cur.execute(f'CREATE DATABASE "{cfg["NAME"]}"')
+        conn.close()
+        return True
+
+    def measure_figures(self, repeat):
+        """(internal) time figures.compute() on the current database and print JSON."""
+        from wenshang import figures
+
+        figures.compute()  # warm up connection and imports
+        times = []
+        for _ in range(repeat):
+            with CaptureQueriesContext(connection) as ctx:
+                started = time.perf_counter()
+                figures.compute()
+                times.append((time.perf_counter() - started) * 1000)
+        from finance.models import Homestead
+        from wenshang.models import ObjectChange
+
+        records = ObjectChange.objects.count()
+        self.stdout.write(json.dumps({
+            "fig_p50_ms": statistics.median(times),
+            "fig_p95_ms": sorted(times)[max(0, int(len(times) * 0.95) - 1)],
+            "queries": len(ctx.captured_queries),
+            "records": records,
+            "parcels": Homestead.objects.count(),
+        }))
