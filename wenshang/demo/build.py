@@ -690,11 +690,14 @@ class DemoCounty:
             young = rng.random() < 0.3
             p = self.person(v.township, v, born=(1980, 1995) if young else (1962, 1979), gender="M" if rng.random() < 0.85 else "F", party=1.0)
             people.append(p)
-            terms.append(tm.VillageSecretary(person=p, village=v, start_date=self.date(dt.date(2021, 1, 5), dt.date(2021, 2, 28))))
+            elected = self.date(dt.date(2021, 1, 5), dt.date(2021, 2, 28))
             if rng.random() < 0.2:
+                # Replaced after the first year's arena contests: the predecessor's term has ended.
                 q = self.person(v.township, v, born=(1955, 1975), gender="M", party=1.0)
                 people.append(q)
-                terms.append(tm.VillageSecretary(person=q, village=v, start_date=dt.date(2018, 1, 10), end_date=dt.date(2021, 1, 4)))
+                terms.append(tm.VillageSecretary(person=q, village=v, start_date=elected, end_date=dt.date(2021, 12, 31)))
+                elected = dt.date(2022, 1, 1)
+            terms.append(tm.VillageSecretary(person=p, village=v, start_date=elected))
         self.save(tm.Person, people)
         self.save(tm.VillageSecretary, terms)
         self.secretaries = {t.village.pk: t for t in terms if t.end_date is None}
