@@ -30,13 +30,13 @@ from wenshang.validators import (
     validate_positive,
 )
 
-LOCALE_DIR = Path(__file__).resolve().parents[2] / "locale"
+LOCALE_DIR = Path(__file__).resolve().parents[2] / "wenshang" / "locale"
 # Django looks for zh-hans under ``zh_Hans``; accept the lower-case spelling too, so that a catalog
 # in the wrong folder makes the Chinese tests fail (untranslated) instead of being skipped.
 ZH_CATALOGS = [LOCALE_DIR / name / "LC_MESSAGES" / "django.mo" for name in ("zh_Hans", "zh_hans")]
 needs_zh_catalog = pytest.mark.skipif(
     not any(p.exists() for p in ZH_CATALOGS),
-    reason="the zh-hans catalog (locale/zh_Hans/LC_MESSAGES/django.mo) has not been compiled yet",
+    reason="the zh-hans catalog (wenshang/locale/zh_Hans/LC_MESSAGES/django.mo) has not been compiled yet",
 )
 
 
