@@ -24,7 +24,7 @@ run: venv
 	$(PY) manage.py migrate --noinput
 	$(PY) manage.py load_demo --if-empty
 	@echo ""
-	@echo "  汶上县乡村振兴“三链融合”平台: http://$(HOST):$(PORT)/  (管理后台 /admin/)"
+	@echo "  汶上县乡村振兴“三链融合”服务平台: http://$(HOST):$(PORT)/  (管理后台 /admin/)"
 	@echo "  Demo users, password demo12345: admin (county administrator), leader (county official),"
 	@echo "  finance (finance department editor), t<township code> (township staff, e.g. t370830104 寅寺镇)."
 	@echo ""
