@@ -92,7 +92,7 @@ class MemberUnit(BaseModel):
         if self.village_id and self.township_id and self.village.township_id != self.township_id:
             raise ValidationError({"village": _("The village must belong to the unit's township.")})
         if self.kind in (UnitKind.VILLAGE, UnitKind.COMMUNITY) and not self.village_id:
-            raise ValidationError({"village": _("A village or community unit names its village.")})
+            raise ValidationError({"village": _("Choose the village of a village or community unit.")})
 
 
 class Alliance(BaseModel):
@@ -127,11 +127,11 @@ class Alliance(BaseModel):
 
     def clean(self):
         if self.scope == AllianceScope.TOWNSHIP and not self.township_id:
-            raise ValidationError({"township": _("A township alliance names its township.")})
+            raise ValidationError({"township": _("Choose the township of a township alliance.")})
         if self.scope == AllianceScope.COUNTY and self.township_id:
             raise ValidationError({"township": _("A county-wide alliance belongs to no single township.")})
         if self.scope == AllianceScope.INDUSTRY and not self.industry:
-            raise ValidationError({"industry": _("An industry alliance names its industry.")})
+            raise ValidationError({"industry": _("Enter the industry of an industry alliance.")})
 
     def fund_balance(self):
         return fund_balance(self.pk)
@@ -353,7 +353,7 @@ class JointCommitteeVillage(BaseModel):
 class Advisor(BaseModel):
     """A development advisor (乡村振兴发展顾问) seconded from a county department to a zone."""
 
-    name = models.CharField(_("name"), max_length=50)
+    name = models.CharField(_("full name"), max_length=50)
     department = models.CharField(_("department"), max_length=100)
     specialty = models.CharField(_("specialty"), max_length=100, blank=True)
     phone = MobileField(_("mobile number"))

@@ -23,7 +23,7 @@ from .choices import HomesteadUse, LandUse, LoanKind, LoanStatus
 class FinanceViceMayor(BaseModel):
     """A bank employee seconded to a township as vice-mayor for finance (金融挂职副镇长)."""
 
-    name = models.CharField(_("name"), max_length=50)
+    name = models.CharField(_("full name"), max_length=50)
     bank = models.CharField(_("bank"), max_length=100)
     township = models.ForeignKey(
         "villages.Township", verbose_name=_("township"), on_delete=models.PROTECT, related_name="finance_vice_mayors"
@@ -155,11 +155,11 @@ class Loan(BaseModel):
             errors["project"] = _("The project must belong to the loan's township.")
         if self.kind == LoanKind.HOMESTEAD_CREDIT:
             if not self.homestead_id:
-                errors["homestead"] = _("Homestead credit is secured on a homestead parcel.")
+                errors["homestead"] = _("Choose the homestead parcel pledged for this homestead credit.")
             if not self.borrower_id_number:
                 errors["borrower_id_number"] = _("Homestead credit needs the borrower's ID number.")
         if self.kind in (LoanKind.STARTUP_GUARANTEE, LoanKind.LUQING) and not self.borrower_id_number:
-            errors["borrower_id_number"] = _("An entrepreneurship loan needs the borrower's ID number.")
+            errors["borrower_id_number"] = _("Entrepreneurship and Luqing loans need the borrower's ID number.")
         if errors:
             raise ValidationError(errors)
 

@@ -17,7 +17,7 @@ class Grid(BaseModel):
     village = models.ForeignKey("villages.Village", verbose_name=_("village"), on_delete=models.PROTECT, related_name="grids")
     code = models.CharField(_("grid code"), max_length=15, unique=True)
     name = models.CharField(_("name"), max_length=50)
-    households = models.PositiveIntegerField(_("households"), default=0)
+    households = models.PositiveIntegerField(_("number of households"), default=0)
     population = models.PositiveIntegerField(_("population"), default=0)
 
     scope_path = "village__township"
@@ -44,7 +44,7 @@ class GridWorker(BaseModel):
     """A grid leader, grid worker or lane chief (街巷长, "汶暖先锋"); lane chiefs name their lane."""
 
     grid = models.ForeignKey(Grid, verbose_name=_("grid"), on_delete=models.CASCADE, related_name="workers")
-    name = models.CharField(_("name"), max_length=50)
+    name = models.CharField(_("full name"), max_length=50)
     role = models.CharField(_("role"), max_length=16, choices=WorkerRole.choices)
     phone = MobileField()
     lane = models.CharField(_("lane"), max_length=100, blank=True)
@@ -64,7 +64,7 @@ class GridWorker(BaseModel):
     def clean(self):
         check_date_range(self.start_date, self.end_date)
         if self.role == WorkerRole.LANE_CHIEF and not self.lane:
-            raise ValidationError({"lane": _("A lane chief names the lane.")})
+            raise ValidationError({"lane": _("Enter the lane this lane chief is responsible for.")})
 
 
 class Household(BaseModel):
@@ -159,11 +159,11 @@ class GridEvent(BaseModel):
             when = getattr(self, time_field)
             if order.index(status) <= reached:
                 if not when:
-                    errors[time_field] = _("This step needs its time.")
+                    errors[time_field] = _("Enter the time of this step.")
                 if not getattr(self, who_field):
-                    errors[who_field] = _("This step needs to be filled in.")
+                    errors[who_field] = _("Fill this in for the event's current status.")
             elif when:
-                errors[time_field] = _("This step has not been reached yet.")
+                errors[time_field] = _("Leave this empty: the event has not reached this step yet.")
             if when and previous and when < previous:
                 errors[time_field] = _("A step cannot come before the step before it.")
             previous = when or previous

@@ -26,7 +26,7 @@ class Person(BaseModel):
     """A person of the talent chain (one record, many roles). The ID number is the natural key;
     birth date and gender are read from it when it is given."""
 
-    name = models.CharField(_("name"), max_length=50)
+    name = models.CharField(_("full name"), max_length=50)
     id_number = IdNumberField(blank=True)
     gender = models.CharField(_("gender"), max_length=1, choices=Gender.choices, blank=True)
     birth_date = models.DateField(_("date of birth"), null=True, blank=True)
@@ -244,7 +244,7 @@ class PartySchool(BaseModel):
 
     def clean(self):
         if self.level != PartySchoolLevel.COUNTY and not self.township_id:
-            raise ValidationError({"township": _("A township party school or teaching point names its township.")})
+            raise ValidationError({"township": _("Choose the township of this party school or teaching point.")})
 
 
 class Training(BaseModel):

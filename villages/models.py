@@ -84,7 +84,7 @@ class Village(BaseModel):
     name = models.CharField(_("name"), max_length=50)
     kind = models.CharField(_("kind"), max_length=16, choices=VillageKind.choices, default=VillageKind.VILLAGE)
     tier = models.CharField(_("tier"), max_length=16, choices=Tier.choices, default=Tier.EXCELLENCE)
-    households = models.PositiveIntegerField(_("households"), default=0)
+    households = models.PositiveIntegerField(_("number of households"), default=0)
     population = models.PositiveIntegerField(_("population"), default=0)
     area = AreaField(_("area (km²)"), null=True, blank=True)
     is_relief_village = models.BooleanField(_("formerly poverty-stricken village"), default=False)
@@ -248,8 +248,8 @@ class Project(BaseModel):
     def clean(self):
         check_date_range(self.start_date, self.end_date)
         links = {
-            ProjectKind.PAIRING: ("pairing", _("A pairing project names its pairing.")),
-            ProjectKind.FIRST_SECRETARY: ("first_secretary", _("An assistance project names its first secretary.")),
+            ProjectKind.PAIRING: ("pairing", _("Choose the pairing this project came from.")),
+            ProjectKind.FIRST_SECRETARY: ("first_secretary", _("Choose the first secretary of this assistance project.")),
         }
         if self.kind in links:
             field, message = links[self.kind]
