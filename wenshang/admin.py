@@ -17,7 +17,7 @@ from django.db import router, transaction
 from django.utils.translation import gettext_lazy as _
 
 from .choices import Role
-from .models import ObjectChange, User
+from .models import ObjectChange, PersonalDataAccess, User
 from .scope import can, permission_filter
 from .validators import mask_id_number, mask_phone
 
@@ -383,6 +383,28 @@ class ObjectChangeAdmin(ScopedModelAdmin):
     @admin.display(description=_("changes"))
     def changes(self, obj):
         return "; ".join(f"{key}: {before!r} → {after!r}" for key, (before, after) in obj.diff.items()) or "-"
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False
+
+
+@admin.register(PersonalDataAccess)
+class PersonalDataAccessAdmin(ScopedModelAdmin):
+    """Who saw personal data unmasked, where and when: read it, never edit it."""
+
+    list_display = ("time", "user", "context", "content_type")
+    list_filter = ("context", "content_type")
+    list_select_related = ("user", "content_type")
+    search_fields = ("user__username", "context")
+    date_hierarchy = "time"
+    readonly_fields = ("time", "user", "content_type", "object_ids", "fields", "context")
+    fields = readonly_fields
 
     def has_add_permission(self, request):
         return False

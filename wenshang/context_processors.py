@@ -2,4 +2,11 @@ from django.conf import settings
 
 
 def portal(request):
-    return {"PORTAL_NAME": settings.PORTAL_NAME, "DATA_AS_OF": settings.PORTAL_DATA_AS_OF}
+    from .portal import menu
+
+    user = getattr(request, "user", None)
+    return {
+        "PORTAL_NAME": settings.PORTAL_NAME,
+        "DATA_AS_OF": settings.PORTAL_DATA_AS_OF,
+        "MENU": menu() if user is not None and user.is_authenticated else [],
+    }

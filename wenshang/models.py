@@ -70,6 +70,12 @@ class User(AbstractUser):
         help_text=_("For department editors: the records they maintain county-wide."),
     )
 
+    sees_personal_data = models.BooleanField(
+        _("may see personal data"),
+        default=False,
+        help_text=_("National ID and phone numbers are shown in full (each view is recorded); otherwise masked."),
+    )
+
     objects = PortalUserManager()
 
     scope_path = "township"
@@ -89,6 +95,11 @@ class User(AbstractUser):
             raise ValidationError({"domain": _("A department editor needs a domain.")})
         if self.role != Role.EDITOR and self.domain:
             raise ValidationError({"domain": _("Only department editors have a domain.")})
+
+    @property
+    def may_see_personal_data(self):
+        """County administrators and users granted the right see ID and phone numbers unmasked."""
+        return self.is_active and (self.is_superuser or self.role == Role.ADMIN or self.sees_personal_data)
 
     @property
     def scope_label(self):
@@ -147,3 +158,30 @@ class ObjectChange(models.Model):
         before, after = self.prechange_data or {}, self.postchange_data or {}
         keys = sorted(set(before) | set(after))
         return {k: (before.get(k), after.get(k)) for k in keys if before.get(k) != after.get(k)}
+
+
+class PersonalDataAccess(models.Model):
+    """A record that someone saw personal data unmasked (a detail page, a list page, an export, the API)."""
+
+    time = models.DateTimeField(_("time"), auto_now_add=True, db_index=True)
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, verbose_name=_("user"), on_delete=models.PROTECT, related_name="+")
+    content_type = models.ForeignKey(
+        "contenttypes.ContentType", verbose_name=_("record type"), on_delete=models.PROTECT, related_name="+"
+    )
+    object_ids = models.JSONField(_("records"), default=list)
+    fields = models.JSONField(_("fields"), default=list)
+    context = models.CharField(_("where"), max_length=100)
+
+    objects = RestrictedQuerySet.as_manager()
+
+    scope_path = None
+    scope_editable = False
+    admin_only = True
+
+    class Meta:
+        verbose_name = _("personal data access")
+        verbose_name_plural = _("personal data access log")
+        ordering = ["-time", "-pk"]
+
+    def __str__(self):
+        return f"{self.user} {self.context} {self.time:%Y-%m-%d %H:%M}"

@@ -6,6 +6,7 @@ from decimal import Decimal
 import pytest
 from django.apps import apps
 from django.contrib import admin
+from django.contrib.contenttypes.models import ContentType
 from django.core.exceptions import PermissionDenied
 from django.db import connection
 from django.forms import MultiWidget
@@ -65,7 +66,7 @@ from villages.models import (
     VillageHonour,
 )
 from wenshang.admin import ScopedModelAdmin
-from wenshang.models import ObjectChange, User
+from wenshang.models import ObjectChange, PersonalDataAccess, User
 from wenshang.scope import can, permission_filter
 from wenshang.validators import credit_check_char, id_check_char
 
@@ -194,6 +195,9 @@ def sample(geo):
     AgriLoanReport.objects.create(bank="农商银行", year=2024, quarter=1, balance=Decimal("1000000000"))
     LandTransaction.objects.create(village=v, contract_no="WS-2024-001", date=D, area_mu=Decimal("10"), price=Decimal("2000000"),
                                    buyer="汶上如意科技", use="industrial", term_years=40)
+    viewer = User.objects.create(username="privacy_viewer", role="admin")
+    PersonalDataAccess.objects.create(user=viewer, content_type=ContentType.objects.get_for_model(Person),
+                                      object_ids=[person.pk], fields=["id_number"], context="detail:people")
     return geo
 
 
@@ -271,14 +275,14 @@ def test_superuser_gets_every_page(client, accounts, sample, model):
     assert client.get(url(model, "changelist")).status_code == 200
     assert client.get(url(model, "changelist"), {"q": "东石楼"}).status_code == 200
     assert client.get(url(model, "changelist"), {"q": "370830"}).status_code == 200
-    expected_add = 403 if model is ObjectChange else 200
+    expected_add = 403 if model in (ObjectChange, PersonalDataAccess) else 200
     assert client.get(url(model, "add")).status_code == expected_add
     obj = model._default_manager.order_by("pk").first()
     assert obj is not None
     response = client.get(url(model, "change", obj.pk))
     assert response.status_code == 200
     assert client.get(url(model, "history", obj.pk)).status_code == 200
-    if model not in (ObjectChange, User):
+    if model not in (ObjectChange, PersonalDataAccess, User):
         assert client.get(url(model, "delete", obj.pk)).status_code == 200
 
 
@@ -371,7 +375,7 @@ def test_every_role_gets_the_pages_its_scope_allows(client, accounts, sample, wh
         assert response.status_code == 200, model
         for row in response.context["cl"].result_list:
             assert can(user, "view", row), (model, row)
-        may_add = permission_filter(user, model, "add") is not False and model is not ObjectChange
+        may_add = permission_filter(user, model, "add") is not False and model not in (ObjectChange, PersonalDataAccess)
         if model is User:
             may_add = may_add and who == "county_admin"
         assert client.get(url(model, "add")).status_code == (200 if may_add else 403), model

@@ -1,0 +1,118 @@
+from wenshang.portal import ModelViews
+
+from . import filters
+from .models import (
+    CollectiveIncome,
+    County,
+    Project,
+    SurveyAssignment,
+    SurveyProblem,
+    SurveyRound,
+    SurveyVisit,
+    TierChange,
+    Township,
+    Village,
+    VillageHonour,
+)
+
+
+class CountyViews(ModelViews):
+    model = County
+    plural = "counties"
+    chain = "organization"
+    filterset_class = filters.CountyFilterSet
+    columns = ("name", "code")
+    related = ("townships",)
+    in_menu = False
+
+
+class TownshipViews(ModelViews):
+    model = Township
+    plural = "townships"
+    chain = "organization"
+    filterset_class = filters.TownshipFilterSet
+    columns = ("name", "code", "kind")
+    related = ("villages",)
+
+
+class VillageViews(ModelViews):
+    model = Village
+    plural = "villages"
+    chain = "organization"
+    filterset_class = filters.VillageFilterSet
+    columns = ("name", "code", "township", "kind", "tier", "households", "population")
+    select_related = ("township",)
+    related = ("tier_changes", "grids", "honours", "incomes")
+
+
+class TierChangeViews(ModelViews):
+    model = TierChange
+    plural = "tier-changes"
+    chain = "organization"
+    filterset_class = filters.TierChangeFilterSet
+    columns = ("village", "date", "from_tier", "to_tier", "decided_by")
+    select_related = ("village",)
+
+
+class VillageHonourViews(ModelViews):
+    model = VillageHonour
+    plural = "village-honours"
+    chain = "organization"
+    filterset_class = filters.VillageHonourFilterSet
+    columns = ("village", "kind", "year", "awarded_by")
+    select_related = ("village",)
+
+
+class CollectiveIncomeViews(ModelViews):
+    model = CollectiveIncome
+    plural = "collective-incomes"
+    chain = "industry"
+    filterset_class = filters.CollectiveIncomeFilterSet
+    columns = ("village", "year", "amount", "operating")
+    select_related = ("village",)
+
+
+class ProjectViews(ModelViews):
+    model = Project
+    plural = "projects"
+    chain = "industry"
+    filterset_class = filters.ProjectFilterSet
+    columns = ("name", "kind", "status", "township", "investment", "jobs", "income_added", "start_date")
+    select_related = ("township",)
+    related = ("loans",)
+
+
+class SurveyRoundViews(ModelViews):
+    model = SurveyRound
+    plural = "survey-rounds"
+    chain = "survey"
+    filterset_class = filters.SurveyRoundFilterSet
+    columns = ("theme", "year", "quarter", "start_date", "end_date")
+
+
+class SurveyAssignmentViews(ModelViews):
+    model = SurveyAssignment
+    plural = "survey-assignments"
+    chain = "survey"
+    filterset_class = filters.SurveyAssignmentFilterSet
+    columns = ("village", "round", "leader_name", "leader_title", "advisor")
+    select_related = ("village", "round", "advisor")
+
+
+class SurveyVisitViews(ModelViews):
+    model = SurveyVisit
+    plural = "survey-visits"
+    chain = "survey"
+    filterset_class = filters.SurveyVisitFilterSet
+    columns = ("village", "round", "visited_on", "visitors")
+    select_related = ("village", "round")
+    related = ("problems",)
+
+
+class SurveyProblemViews(ModelViews):
+    model = SurveyProblem
+    plural = "survey-problems"
+    chain = "survey"
+    filterset_class = filters.SurveyProblemFilterSet
+    columns = ("village", "category", "responsible_unit", "deadline", "status")
+    select_related = ("village",)

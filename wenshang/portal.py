@@ -1,0 +1,395 @@
+"""Generic views of the portal: every entity's list, detail, create, edit and delete pages are a
+few class attributes on a ``ModelViews`` subclass (as NetBox's ``ObjectListView`` /
+``ObjectEditView`` are), so each app's ``views.py`` stays declarative.
+
+    class VillageViews(ModelViews):
+        model = Village
+        plural = "villages"            # the URL segment, the import entity, the API path
+        chain = "organization"         # the navigation group
+        filterset_class = VillageFilterSet
+        form_class = VillageForm
+        columns = ["code", "name", "township", "tier", "households"]
+
+    urlpatterns = VillageViews.urls()
+
+Scope comes from ``Model.objects.restrict(user, action)``: a record the user may not read is a
+404, a change the user may not make is a 403, and writes go through ``save_scoped`` so nobody can
+move a record out of their reach. Personal data is masked unless the user has the right, and
+every unmasked view is recorded (``wenshang.privacy``).
+"""
+from django.contrib import messages
+from django.contrib.auth.mixins import LoginRequiredMixin
+from django.contrib.contenttypes.models import ContentType
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.paginator import Paginator
+from django.db import models
+from django.db.models import ProtectedError
+from django.http import Http404
+from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import path, reverse
+from django.utils.translation import gettext as _
+from django.views import View
+
+from . import privacy
+from .forms import PortalModelForm, bootstrap_errors
+from .models import ObjectChange
+from .scope import can
+from .services import delete_scoped, save_scoped
+
+REGISTRY = {}  # plural → ModelViews subclass
+
+CHAINS = [
+    ("organization", "组织链"),
+    ("industry", "产业链"),
+    ("talent", "人才链"),
+    ("survey", "大调研"),
+]
+
+
+class ModelViews:
+    model = None
+    plural = None
+    chain = None
+    filterset_class = None
+    form_class = None
+    form_fields = "__all__"
+    columns = ()
+    select_related = ()
+    detail_exclude = ("created_at", "updated_at")
+    related = ()  # reverse accessors shown on the detail page, e.g. ("grids", "tier_changes")
+    paginate_by = 50
+    in_menu = True
+
+    def __init_subclass__(cls, **kwargs):
+        super().__init_subclass__(**kwargs)
+        if cls.model is not None:
+            cls.plural = cls.plural or f"{cls.model._meta.model_name}s"
+            REGISTRY[cls.plural] = cls
+
+    # -- naming ------------------------------------------------------------------------------
+    @classmethod
+    def app(cls):
+        return cls.model._meta.app_label
+
+    @classmethod
+    def url_name(cls, action):
+        return f"{cls.app()}:{cls.model._meta.model_name}_{action}"
+
+    @classmethod
+    def list_url(cls):
+        return reverse(cls.url_name("list"))
+
+    @classmethod
+    def urls(cls):
+        name = cls.model._meta.model_name
+        return [
+            path(f"{cls.plural}/", ListView.as_view(config=cls), name=f"{name}_list"),
+            path(f"{cls.plural}/add/", EditView.as_view(config=cls), name=f"{name}_add"),
+            path(f"{cls.plural}/<int:pk>/", DetailView.as_view(config=cls), name=f"{name}_detail"),
+            path(f"{cls.plural}/<int:pk>/edit/", EditView.as_view(config=cls), name=f"{name}_edit"),
+            path(f"{cls.plural}/<int:pk>/delete/", DeleteView.as_view(config=cls), name=f"{name}_delete"),
+        ]
+
+    @classmethod
+    def get_form_class(cls):
+        if cls.form_class:
+            return cls.form_class
+        meta = type("Meta", (), {"model": cls.model, "fields": cls.form_fields})
+        return type(f"{cls.model.__name__}Form", (PortalModelForm,), {"Meta": meta})
+
+    @classmethod
+    def queryset(cls, user, action="view"):
+        qs = cls.model.objects.restrict(user, action)
+        return qs.select_related(*cls.select_related) if cls.select_related else qs
+
+    @classmethod
+    def breadcrumbs(cls, obj=None):
+        """County → township → village (→ the record) for records that hang on a village."""
+        crumbs = [(_("Wenshang County"), reverse("home"))]
+        village = obj if obj is not None and obj._meta.label == "villages.Village" else getattr(obj, "village", None)
+        township = getattr(village, "township", None) or getattr(obj, "township", None)
+        if township is not None and obj is not None and obj._meta.label != "villages.Township":
+            crumbs.append((str(township), reverse("villages:township_detail", args=[township.pk])))
+        if village is not None and obj is not None and village is not obj:
+            crumbs.append((str(village), reverse("villages:village_detail", args=[village.pk])))
+        crumbs.append((cls.model._meta.verbose_name_plural, cls.list_url()))
+        return crumbs
+
+
+class PortalView(LoginRequiredMixin, View):
+    config = None
+
+    def context(self, **extra):
+        cfg = self.config
+        return {
+            "config": cfg,
+            "opts": cfg.model._meta,
+            "can_add": can(self.request.user, "add", cfg.model),
+            **extra,
+        }
+
+
+def column_headers(model, columns):
+    headers = []
+    for col in columns:
+        field = _field(model, col)
+        label = field.verbose_name if field is not None else col
+        sortable = field is not None and not field.many_to_many
+        headers.append({"name": col, "label": label, "sortable": sortable})
+    return headers
+
+
+def _field(model, path):
+    field = None
+    for part in path.split("__"):
+        try:
+            field = model._meta.get_field(part)
+        except Exception:  # noqa: BLE001 - not a field path (a property)
+            return None
+        model = field.related_model if field.is_relation else model
+    return field
+
+
+def cell(user, obj, col):
+    """The display value of one column of one row (choices as labels, personal data masked)."""
+    parts = col.split("__")
+    target = obj
+    for part in parts[:-1]:
+        target = getattr(target, part, None)
+        if target is None:
+            return ""
+    name = parts[-1]
+    field = _field(type(target), name)
+    if field is not None and field.choices:
+        return getattr(target, f"get_{name}_display")()
+    if field is not None and field.concrete and not field.is_relation:
+        value = privacy.shown(user, target, field.attname)
+    else:
+        value = getattr(target, name, "")
+    if value is None:
+        return ""
+    if isinstance(value, bool):
+        return _("Yes") if value else _("No")
+    return value
+
+
+class ListView(PortalView):
+    template_name = "portal/list.html"
+
+    def get(self, request):
+        cfg = self.config
+        qs = cfg.queryset(request.user, "view")
+        filterset = cfg.filterset_class(request.GET or None, queryset=qs, request=request) if cfg.filterset_class else None
+        if filterset is not None:
+            qs = filterset.qs if filterset.is_bound and filterset.is_valid() else qs
+        sort = request.GET.get("sort", "")
+        sortable = {c for c in cfg.columns if _field(cfg.model, c) is not None}
+        if sort.lstrip("-") in sortable:
+            qs = qs.order_by(sort, "pk")
+        page = Paginator(qs, cfg.paginate_by).get_page(request.GET.get("page"))
+        rows = [(obj, [cell(request.user, obj, c) for c in cfg.columns]) for obj in page.object_list]
+        personal = [c for c in cfg.columns if c in privacy.personal_fields(cfg.model)]
+        if personal:
+            privacy.record_access(request.user, cfg.model, [obj for obj, _ in rows], f"list:{cfg.plural}", personal)
+        return render(
+            request,
+            self.template_name,
+            self.context(
+                filterset=filterset,
+                page=page,
+                rows=rows,
+                headers=column_headers(cfg.model, cfg.columns),
+                sort=sort,
+                breadcrumbs=cfg.breadcrumbs(),
+            ),
+        )
+
+
+class DetailView(PortalView):
+    template_name = "portal/detail.html"
+
+    def get(self, request, pk):
+        cfg = self.config
+        obj = get_object_or_404(cfg.queryset(request.user, "view"), pk=pk)
+        fields = []
+        for field in cfg.model._meta.fields:
+            if field.name in cfg.detail_exclude or field.auto_created:
+                continue
+            value = cell(request.user, obj, field.name)
+            link = None
+            if field.is_relation and getattr(obj, field.attname):
+                related = getattr(obj, field.name)
+                link = detail_url(related)
+            fields.append((field.verbose_name, value, link))
+        for field in cfg.model._meta.many_to_many:
+            items = list(getattr(obj, field.name).all()[:50])
+            fields.append((field.verbose_name, "、".join(str(i) for i in items), None))
+        related = []
+        for accessor in cfg.related:
+            manager = getattr(obj, accessor)
+            model = manager.model
+            qs = manager.restrict(request.user, "view") if hasattr(manager, "restrict") else manager.all()
+            rows = list(qs[:20])
+            related.append({"label": model._meta.verbose_name_plural, "rows": [(r, detail_url(r)) for r in rows],
+                            "more": qs.count() > 20 if len(rows) == 20 else False})
+        history = ObjectChange.objects.filter(
+            content_type=ContentType.objects.get_for_model(cfg.model), object_id=str(obj.pk)
+        ).select_related("user")[:50]
+        personal = privacy.personal_fields(cfg.model)
+        if personal:
+            privacy.record_access(request.user, cfg.model, [obj], f"detail:{cfg.plural}")
+        return render(
+            request,
+            self.template_name,
+            self.context(
+                object=obj,
+                fields=fields,
+                related=related,
+                history=[(entry, _history_diff(request.user, cfg.model, entry)) for entry in history],
+                can_change=can(request.user, "change", obj),
+                can_delete=can(request.user, "delete", obj),
+                breadcrumbs=cfg.breadcrumbs(obj),
+            ),
+        )
+
+
+def _history_diff(user, model, entry):
+    """[(label, before, after)] of one change, personal data masked as for the user."""
+    personal = privacy.personal_fields(model)
+    rows = []
+    for attname, (before, after) in entry.diff.items():
+        field = next((f for f in model._meta.concrete_fields if f.attname == attname), None)
+        label = field.verbose_name if field is not None else attname
+        mask = personal.get(attname)
+        if mask and not privacy.may_see(user):
+            before, after = mask(before) if before else before, mask(after) if after else after
+        rows.append((label, before, after))
+    return rows
+
+
+def add_errors(form, exc):
+    """Put a model's validation errors next to the form's fields (the rest above the form)."""
+    if not hasattr(exc, "error_dict"):
+        form.add_error(None, exc)
+        return
+    for name, errors in exc.error_dict.items():
+        form.add_error(name if name in form.fields else None, errors)
+
+
+def detail_url(obj):
+    """The portal page of a record, if it has one."""
+    for cfg in REGISTRY.values():
+        if isinstance(obj, cfg.model):
+            return reverse(cfg.url_name("detail"), args=[obj.pk])
+    return None
+
+
+class EditView(PortalView):
+    template_name = "portal/form.html"
+
+    def get_object(self, pk):
+        cfg = self.config
+        if pk is None:
+            if not can(self.request.user, "add", cfg.model):
+                raise PermissionDenied
+            return cfg.model()
+        obj = get_object_or_404(cfg.queryset(self.request.user, "view"), pk=pk)
+        if not can(self.request.user, "change", obj):
+            raise PermissionDenied
+        return obj
+
+    def render_form(self, form, obj):
+        cfg = self.config
+        return render(
+            self.request,
+            self.template_name,
+            self.context(form=bootstrap_errors(form), object=obj, breadcrumbs=cfg.breadcrumbs(obj if obj.pk else None)),
+        )
+
+    def get(self, request, pk=None):
+        obj = self.get_object(pk)
+        initial = {k: v for k, v in request.GET.items() if k in self.config.get_form_class().base_fields}
+        form = self.config.get_form_class()(instance=obj, user=request.user, initial=initial)
+        return self.render_form(form, obj)
+
+    def post(self, request, pk=None):
+        obj = self.get_object(pk)
+        form = self.config.get_form_class()(request.POST, instance=obj, user=request.user)
+        if not form.is_valid():
+            return self.render_form(form, obj)
+        token = form.cleaned_data.get("form_token")
+        seen = request.session.setdefault("form_tokens", {})
+        if token and token in seen:
+            messages.info(request, _("This form was already submitted; it was saved once."))
+            return redirect(seen[token])
+        instance = form.save(commit=False)
+        try:
+            save_scoped(instance, user=request.user)
+        except ValidationError as exc:
+            add_errors(form, exc)
+            return self.render_form(form, obj)
+        form.save_m2m()
+        url = reverse(self.config.url_name("detail"), args=[instance.pk])
+        if token:
+            seen[token] = url
+            request.session["form_tokens"] = dict(list(seen.items())[-50:])
+        messages.success(request, _("%(name)s “%(obj)s” was saved.") % {"name": self.config.model._meta.verbose_name, "obj": instance})
+        return redirect(url)
+
+
+class DeleteView(PortalView):
+    template_name = "portal/confirm_delete.html"
+
+    def get_object(self, pk):
+        obj = get_object_or_404(self.config.queryset(self.request.user, "view"), pk=pk)
+        if not can(self.request.user, "delete", obj):
+            raise PermissionDenied
+        return obj
+
+    def get(self, request, pk):
+        obj = self.get_object(pk)
+        return render(request, self.template_name, self.context(object=obj, breadcrumbs=self.config.breadcrumbs(obj)))
+
+    def post(self, request, pk):
+        obj = self.get_object(pk)
+        try:
+            delete_scoped(obj, user=request.user)
+        except ProtectedError as exc:
+            names = sorted({o._meta.verbose_name for o in exc.protected_objects})
+            messages.error(request, _("“%(obj)s” cannot be deleted: %(what)s still refer to it.") % {"obj": obj, "what": "、".join(map(str, names))})
+            return redirect(reverse(self.config.url_name("detail"), args=[obj.pk]))
+        messages.success(request, _("“%(obj)s” was deleted.") % {"obj": obj})
+        return redirect(self.config.list_url())
+
+
+def home(request):
+    """The portal's start page: every entity by chain, with the number of records the user may read."""
+    if not request.user.is_authenticated:
+        return redirect("login")
+    groups = []
+    for key, label in CHAINS:
+        entries = [cfg for cfg in REGISTRY.values() if cfg.chain == key and cfg.in_menu]
+        groups.append((label, [
+            (cfg.model._meta.verbose_name_plural, cfg.list_url(), cfg.model.objects.restrict(request.user, "view").count())
+            for cfg in entries
+        ]))
+    return render(request, "portal/home.html", {"groups": groups})
+
+
+def menu():
+    """The navigation: chain → [(label, url)] of every registered entity."""
+    out = []
+    for key, label in CHAINS:
+        entries = [(cfg.model._meta.verbose_name_plural, cfg.list_url()) for cfg in REGISTRY.values() if cfg.chain == key and cfg.in_menu]
+        out.append((label, entries))
+    return out
+
+
+def get_config(plural):
+    try:
+        return REGISTRY[plural]
+    except KeyError:
+        raise Http404 from None
+
+
+__all__ = ["ModelViews", "REGISTRY", "home", "menu", "models"]
