@@ -17,7 +17,7 @@ from django.db import router, transaction
 from django.utils.translation import gettext_lazy as _
 
 from .choices import Role
-from .models import ObjectChange, PersonalDataAccess, User
+from .models import ImportJob, ObjectChange, PersonalDataAccess, SearchEntry, User
 from .scope import can, permission_filter
 from .validators import mask_id_number, mask_phone
 
@@ -414,3 +414,32 @@ class PersonalDataAccessAdmin(ScopedModelAdmin):
 
     def has_delete_permission(self, request, obj=None):
         return False
+
+
+class ReadOnlyAdmin(ScopedModelAdmin):
+    """Records written by the portal itself: read them, never edit them here."""
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False
+
+
+@admin.register(ImportJob)
+class ImportJobAdmin(ReadOnlyAdmin):
+    list_display = ("created_at", "user", "entity", "original_name", "status", "progress", "total_rows")
+    list_filter = ("status", "entity")
+    list_select_related = ("user",)
+    search_fields = ("original_name", "user__username")
+
+
+@admin.register(SearchEntry)
+class SearchEntryAdmin(ReadOnlyAdmin):
+    list_display = ("name", "kind", "code", "initials", "township")
+    list_filter = ("kind",)
+    list_select_related = ("township",)
+    search_fields = ("name", "code", "initials")

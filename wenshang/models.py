@@ -185,3 +185,82 @@ class PersonalDataAccess(models.Model):
 
     def __str__(self):
         return f"{self.user} {self.context} {self.time:%Y-%m-%d %H:%M}"
+
+
+class ImportJob(models.Model):
+    """One spreadsheet import: the file, who sent it, its state and progress, and every problem
+    found (row, column, message). Small files are checked and written in the request; large ones
+    by a Celery task that updates ``progress`` so the user may leave and come back."""
+
+    class Status(models.TextChoices):
+        UPLOADED = "uploaded", _("Uploaded")
+        CHECKING = "checking", _("Checking")
+        INVALID = "invalid", _("Problems found")
+        READY = "ready", _("Ready to import")
+        RUNNING = "running", _("Importing")
+        DONE = "done", _("Imported")
+        FAILED = "failed", _("Failed")
+
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, verbose_name=_("user"), on_delete=models.PROTECT, related_name="imports")
+    township = models.ForeignKey(
+        "villages.Township", verbose_name=_("township"), null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    entity = models.CharField(_("entity"), max_length=50)
+    file = models.FileField(_("file"), upload_to="imports/%Y/%m/")
+    original_name = models.CharField(_("file name"), max_length=255)
+    status = models.CharField(_("status"), max_length=16, choices=Status.choices, default=Status.UPLOADED)
+    progress = models.PositiveSmallIntegerField(_("progress (%)"), default=0)
+    total_rows = models.PositiveIntegerField(_("rows"), default=0)
+    created_rows = models.PositiveIntegerField(_("created"), default=0)
+    updated_rows = models.PositiveIntegerField(_("updated"), default=0)
+    problems = models.JSONField(_("problems"), default=list, blank=True)
+    message = models.TextField(_("message"), blank=True)
+    task_id = models.CharField(_("task id"), max_length=64, blank=True)
+    created_at = models.DateTimeField(_("created at"), auto_now_add=True)
+    finished_at = models.DateTimeField(_("finished at"), null=True, blank=True)
+
+    objects = RestrictedQuerySet.as_manager()
+
+    scope_path = "township"
+    scope_editable = False
+
+    class Meta:
+        verbose_name = _("spreadsheet import")
+        verbose_name_plural = _("spreadsheet imports")
+        ordering = ["-created_at", "-pk"]
+
+    def __str__(self):
+        return f"{self.original_name} ({self.get_status_display()})"
+
+
+class SearchEntry(models.Model):
+    """The global search index: one row per village, person, enterprise, alliance and project,
+    with its name, code and pinyin (full and initials, so that ``dsl`` finds 东石楼村). Kept
+    current by signals on those models and rebuilt in bulk by ``wenshang.search.rebuild``."""
+
+    kind = models.CharField(_("kind"), max_length=16)
+    content_type = models.ForeignKey("contenttypes.ContentType", on_delete=models.CASCADE, related_name="+")
+    object_id = models.PositiveBigIntegerField()
+    township = models.ForeignKey(
+        "villages.Township", null=True, blank=True, on_delete=models.CASCADE, related_name="+", db_constraint=False
+    )
+    name = models.CharField(_("name"), max_length=200, db_index=True)
+    code = models.CharField(_("code"), max_length=40, blank=True, db_index=True)
+    initials = models.CharField(_("pinyin initials"), max_length=200, db_index=True)
+    pinyin = models.CharField(_("pinyin"), max_length=600, blank=True)
+    detail = models.CharField(_("detail"), max_length=200, blank=True)
+
+    objects = RestrictedQuerySet.as_manager()
+
+    scope_path = "township"
+    scope_null_visible = True
+    scope_editable = False
+
+    class Meta:
+        verbose_name = _("search entry")
+        verbose_name_plural = _("search index")
+        ordering = ["kind", "name"]
+        constraints = [models.UniqueConstraint(fields=["content_type", "object_id"], name="searchentry_unique")]
+
+    def __str__(self):
+        return self.name

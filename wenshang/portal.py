@@ -59,6 +59,16 @@ class ModelViews:
     related = ()  # reverse accessors shown on the detail page, e.g. ("grids", "tier_changes")
     paginate_by = 50
     in_menu = True
+    list_template = "portal/list.html"
+    detail_template = "portal/detail.html"
+    form_template = "portal/form.html"
+
+    @classmethod
+    def save_object(cls, instance, form, user):
+        """Write a created or edited record. Override to go through the app's service (the
+        alliance fund ledger, credit points, tier changes …); the default validates and saves
+        within the user's scope."""
+        return save_scoped(instance, user=user)
 
     def __init_subclass__(cls, **kwargs):
         super().__init_subclass__(**kwargs)
@@ -174,7 +184,6 @@ def cell(user, obj, col):
 
 
 class ListView(PortalView):
-    template_name = "portal/list.html"
 
     def get(self, request):
         cfg = self.config
@@ -193,7 +202,7 @@ class ListView(PortalView):
             privacy.record_access(request.user, cfg.model, [obj for obj, _ in rows], f"list:{cfg.plural}", personal)
         return render(
             request,
-            self.template_name,
+            cfg.list_template,
             self.context(
                 filterset=filterset,
                 page=page,
@@ -206,7 +215,6 @@ class ListView(PortalView):
 
 
 class DetailView(PortalView):
-    template_name = "portal/detail.html"
 
     def get(self, request, pk):
         cfg = self.config
@@ -240,7 +248,7 @@ class DetailView(PortalView):
             privacy.record_access(request.user, cfg.model, [obj], f"detail:{cfg.plural}")
         return render(
             request,
-            self.template_name,
+            cfg.detail_template,
             self.context(
                 object=obj,
                 fields=fields,
@@ -285,7 +293,6 @@ def detail_url(obj):
 
 
 class EditView(PortalView):
-    template_name = "portal/form.html"
 
     def get_object(self, pk):
         cfg = self.config
@@ -302,7 +309,7 @@ class EditView(PortalView):
         cfg = self.config
         return render(
             self.request,
-            self.template_name,
+            cfg.form_template,
             self.context(form=bootstrap_errors(form), object=obj, breadcrumbs=cfg.breadcrumbs(obj if obj.pk else None)),
         )
 
@@ -324,7 +331,7 @@ class EditView(PortalView):
             return redirect(seen[token])
         instance = form.save(commit=False)
         try:
-            save_scoped(instance, user=request.user)
+            instance = self.config.save_object(instance, form, request.user)
         except ValidationError as exc:
             add_errors(form, exc)
             return self.render_form(form, obj)

@@ -66,7 +66,7 @@ from villages.models import (
     VillageHonour,
 )
 from wenshang.admin import ScopedModelAdmin
-from wenshang.models import ObjectChange, PersonalDataAccess, User
+from wenshang.models import ImportJob, ObjectChange, PersonalDataAccess, SearchEntry, User
 from wenshang.scope import can, permission_filter
 from wenshang.validators import credit_check_char, id_check_char
 
@@ -198,6 +198,9 @@ def sample(geo):
     viewer = User.objects.create(username="privacy_viewer", role="admin")
     PersonalDataAccess.objects.create(user=viewer, content_type=ContentType.objects.get_for_model(Person),
                                       object_ids=[person.pk], fields=["id_number"], context="detail:people")
+    ImportJob.objects.create(user=viewer, township=t, entity="villages", file="imports/x.csv", original_name="x.csv")
+    SearchEntry.objects.create(kind="village", content_type=ContentType.objects.get_for_model(Village), object_id=v.pk,
+                               township=t, name=v.name, code=v.code, initials="dsl")
     return geo
 
 
@@ -275,14 +278,14 @@ def test_superuser_gets_every_page(client, accounts, sample, model):
     assert client.get(url(model, "changelist")).status_code == 200
     assert client.get(url(model, "changelist"), {"q": "东石楼"}).status_code == 200
     assert client.get(url(model, "changelist"), {"q": "370830"}).status_code == 200
-    expected_add = 403 if model in (ObjectChange, PersonalDataAccess) else 200
+    expected_add = 403 if model in (ObjectChange, PersonalDataAccess, ImportJob, SearchEntry) else 200
     assert client.get(url(model, "add")).status_code == expected_add
     obj = model._default_manager.order_by("pk").first()
     assert obj is not None
     response = client.get(url(model, "change", obj.pk))
     assert response.status_code == 200
     assert client.get(url(model, "history", obj.pk)).status_code == 200
-    if model not in (ObjectChange, PersonalDataAccess, User):
+    if model not in (ObjectChange, PersonalDataAccess, ImportJob, SearchEntry, User):
         assert client.get(url(model, "delete", obj.pk)).status_code == 200
 
 
@@ -375,7 +378,7 @@ def test_every_role_gets_the_pages_its_scope_allows(client, accounts, sample, wh
         assert response.status_code == 200, model
         for row in response.context["cl"].result_list:
             assert can(user, "view", row), (model, row)
-        may_add = permission_filter(user, model, "add") is not False and model not in (ObjectChange, PersonalDataAccess)
+        may_add = permission_filter(user, model, "add") is not False and model not in (ObjectChange, PersonalDataAccess, ImportJob, SearchEntry)
         if model is User:
             may_add = may_add and who == "county_admin"
         assert client.get(url(model, "add")).status_code == (200 if may_add else 403), model
