@@ -253,7 +253,7 @@ class DetailView(PortalView):
                 object=obj,
                 fields=fields,
                 related=related,
-                history=[(entry, _history_diff(request.user, cfg.model, entry)) for entry in history],
+                history=history_rows(request.user, cfg.model, list(history)),
                 can_change=can(request.user, "change", obj),
                 can_delete=can(request.user, "delete", obj),
                 breadcrumbs=cfg.breadcrumbs(obj),
@@ -261,18 +261,48 @@ class DetailView(PortalView):
         )
 
 
-def _history_diff(user, model, entry):
-    """[(label, before, after)] of one change, personal data masked as for the user."""
+def history_rows(user, model, entries):
+    """[(entry, [(label, before, after)])] for the change history: choices as their labels,
+    yes/no for booleans, related records by name (one query per related model, however many
+    entries), personal data masked as for the user."""
+    fields = {f.attname: f for f in model._meta.concrete_fields}
     personal = privacy.personal_fields(model)
-    rows = []
-    for attname, (before, after) in entry.diff.items():
-        field = next((f for f in model._meta.concrete_fields if f.attname == attname), None)
-        label = field.verbose_name if field is not None else attname
-        mask = personal.get(attname)
-        if mask and not privacy.may_see(user):
-            before, after = mask(before) if before else before, mask(after) if after else after
-        rows.append((label, before, after))
-    return rows
+    wanted = {}
+    for entry in entries:
+        for attname, pair in entry.diff.items():
+            field = fields.get(attname)
+            if field is not None and field.is_relation:
+                wanted.setdefault(field, set()).update(v for v in pair if v is not None)
+    names = {
+        field: {pk: str(obj) for pk, obj in field.related_model._base_manager.in_bulk(list(ids)).items()}
+        for field, ids in wanted.items()
+    }
+
+    def shown(field, value):
+        if value is None or value == "":
+            return ""
+        if field is None:
+            return value
+        if field.is_relation:
+            return names.get(field, {}).get(value, value)
+        if field.choices:
+            return dict(field.flatchoices).get(value, value)
+        if isinstance(value, bool):
+            return _("Yes") if value else _("No")
+        mask = personal.get(field.attname)
+        return mask(value) if mask and not privacy.may_see(user) else value
+
+    out = []
+    for entry in entries:
+        rows = []
+        for attname, (before, after) in entry.diff.items():
+            field = fields.get(attname)
+            if field is not None and field.primary_key:
+                continue
+            label = field.verbose_name if field is not None else attname
+            rows.append((label, shown(field, before), shown(field, after)))
+        out.append((entry, rows))
+    return out
 
 
 def add_errors(form, exc):
@@ -321,14 +351,14 @@ class EditView(PortalView):
 
     def post(self, request, pk=None):
         obj = self.get_object(pk)
+        token = request.POST.get("form_token", "")
+        seen = request.session.get("form_tokens", {})
+        if token and token in seen:  # the same form posted twice (a double click, a resent request)
+            messages.info(request, _("This form was already submitted; it was saved once."))
+            return redirect(seen[token])
         form = self.config.get_form_class()(request.POST, instance=obj, user=request.user)
         if not form.is_valid():
             return self.render_form(form, obj)
-        token = form.cleaned_data.get("form_token")
-        seen = request.session.setdefault("form_tokens", {})
-        if token and token in seen:
-            messages.info(request, _("This form was already submitted; it was saved once."))
-            return redirect(seen[token])
         instance = form.save(commit=False)
         try:
             instance = self.config.save_object(instance, form, request.user)
@@ -339,7 +369,7 @@ class EditView(PortalView):
         url = reverse(self.config.url_name("detail"), args=[instance.pk])
         if token:
             seen[token] = url
-            request.session["form_tokens"] = dict(list(seen.items())[-50:])
+            request.session["form_tokens"] = dict(list(seen.items())[-50:])  # the last 50 forms are enough
         messages.success(request, _("%(name)s “%(obj)s” was saved.") % {"name": self.config.model._meta.verbose_name, "obj": instance})
         return redirect(url)
 

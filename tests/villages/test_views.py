@@ -13,3 +13,37 @@ class TestVillageViews(ModelViewTests):
     def form_data(self, township):
         return {"township": township.pk, "code": f"{township.code}299", "name": "新建村", "kind": "village",
                 "tier": "excellence", "households": 100, "population": 300}
+
+
+def test_history_shows_who_changed_what_in_words(client, staff_a, village_a):
+    client.force_login(staff_a)
+    data = TestVillageViews().post_data(village_a)
+    data.update(tier="model", households=500)
+    assert client.post(f"/villages/villages/{village_a.pk}/edit/", data).status_code == 302
+    page = client.get(f"/villages/villages/{village_a.pk}/").content.decode()
+    history = page[page.index("变更记录"):]
+    assert "staff_a" in history
+    assert "示范" in history and "创优" in history  # tier labels, not codes
+    assert "500" in history
+
+
+def test_a_form_posted_twice_saves_once(client, staff_a, township_a):
+    client.force_login(staff_a)
+    form = client.get("/villages/villages/add/").context["form"]
+    token = form.initial["form_token"]
+    data = TestVillageViews().form_data(township_a) | {"form_token": token}
+    first = client.post("/villages/villages/add/", data)
+    second = client.post("/villages/villages/add/", data)
+    assert first.status_code == second.status_code == 302
+    assert first["Location"] == second["Location"]
+    assert Village.objects.filter(name="新建村").count() == 1
+
+
+def test_field_errors_are_shown_next_to_the_field(client, staff_a, township_a):
+    client.force_login(staff_a)
+    data = TestVillageViews().form_data(township_a) | {"code": "370830102299"}  # another township's prefix
+    response = client.post("/villages/villages/add/", data)
+    assert response.status_code == 200
+    assert "370830104" in str(response.context["form"].errors["code"])
+    assert 'is-invalid' in response.content.decode()
+    assert not Village.objects.filter(name="新建村").exists()
