@@ -60,6 +60,17 @@ class PortalModelForm(forms.ModelForm):
         value = getattr(self.instance, field.attname, None)
         return [value] if value is not None else []
 
+    def add_error(self, field, error):
+        """A model rule about a field the form does not show is reported above the form
+        (Django would raise ValueError and answer 500)."""
+        if field is not None and field not in self.fields:
+            field = None
+        if field is None and hasattr(error, "error_dict"):
+            for name, errors in error.error_dict.items():
+                super().add_error(name if name in self.fields else None, errors)
+            return
+        super().add_error(field, error)
+
     def clean_form_token(self):
         token = self.cleaned_data.get("form_token") or ""
         if token and len(token) != 32:
