@@ -142,6 +142,9 @@ class PortalView(LoginRequiredMixin, View):
 def column_headers(model, columns):
     headers = []
     for col in columns:
+        if col == "__str__":  # the record's own name (several fields together)
+            headers.append({"name": col, "label": model._meta.verbose_name, "sortable": False})
+            continue
         field = _field(model, col)
         label = field.verbose_name if field is not None else col
         sortable = field is not None and not field.many_to_many
@@ -161,7 +164,10 @@ def _field(model, path):
 
 
 def cell(user, obj, col):
-    """The display value of one column of one row (choices as labels, personal data masked)."""
+    """The display value of one column of one row (choices as labels, personal data masked).
+    ``"__str__"`` is the record's own name."""
+    if col == "__str__":
+        return str(obj)
     parts = col.split("__")
     target = obj
     for part in parts[:-1]:
