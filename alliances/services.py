@@ -1,9 +1,10 @@
 """Writes with rules for the alliances app."""
-from django.core.exceptions import ValidationError
+from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
 from django.utils.translation import gettext as _
 
-from wenshang.services import save_scoped
+from wenshang.scope import can
+from wenshang.services import delete_scoped, save_scoped
 
 from .choices import FundEntryKind
 from .models import Alliance, FundEntry, fund_balance
@@ -21,9 +22,9 @@ def record_fund_entry(*, user, alliance, kind, amount, date, purpose, unit=None)
 
 def delete_fund_entry(*, user, entry):
     """Remove a ledger entry (a mistaken one) unless that would leave the fund negative."""
-    from wenshang.services import delete_scoped
-
     with transaction.atomic():
+        if not can(user, "delete", entry):
+            raise PermissionDenied
         Alliance.objects.select_for_update().get(pk=entry.alliance_id)
         if entry.kind == FundEntryKind.CONTRIBUTION and fund_balance(entry.alliance_id) - entry.amount < 0:
             raise ValidationError(_("Removing this contribution would leave the alliance fund negative."))

@@ -2,7 +2,19 @@ from . import views
 
 app_name = "alliances"
 
-urlpatterns = []
-for _cls in views.ModelViews.__subclasses__():
-    if _cls.__module__ == views.__name__:
-        urlpatterns += _cls.urls()
+urlpatterns = [
+    *views.MemberUnitViews.urls(),
+    *views.AllianceViews.urls(),
+    *views.AllianceMembershipViews.urls(),
+    *views.AllianceActivityViews.urls(),
+    *views.ResponsibilityItemViews.urls(),
+    *views.FundEntryViews.urls(),
+    *views.AllianceEvaluationViews.urls(),
+    *views.JointCommitteeViews.urls(),
+    *views.JointCommitteeVillageViews.urls(),
+    *views.AdvisorViews.urls(),
+    *views.EnterpriseViews.urls(),
+    *views.PairingViews.urls(),
+    *views.PairingOutcomeViews.urls(),
+    *views.TaskForceUnitViews.urls(),
+]

@@ -2,7 +2,10 @@ from . import views
 
 app_name = "finance"
 
-urlpatterns = []
-for _cls in views.ModelViews.__subclasses__():
-    if _cls.__module__ == views.__name__:
-        urlpatterns += _cls.urls()
+urlpatterns = [
+    *views.FinanceViceMayorViews.urls(),
+    *views.LoanViews.urls(),
+    *views.AgriLoanReportViews.urls(),
+    *views.HomesteadViews.urls(),
+    *views.LandTransactionViews.urls(),
+]

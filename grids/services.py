@@ -1,10 +1,15 @@
 """Writes with rules for the grids app."""
+from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
 from django.db.models import F, Sum
+from django.utils import timezone
+from django.utils.translation import gettext as _
 
+from wenshang.scope import can
 from wenshang.services import delete_scoped, save_scoped
 
-from .models import CreditRecord, Household
+from .choices import EventStatus
+from .models import CreditRecord, GridEvent, Household
 
 
 def add_credit_record(*, user, household, date, category, points, reason):
@@ -15,6 +20,17 @@ def add_credit_record(*, user, household, date, category, points, reason):
         )
         Household.objects.filter(pk=household.pk).update(credit_points=F("credit_points") + points)
     household.refresh_from_db(fields=["credit_points"])
+    return record
+
+
+def change_credit_record(*, user, record):
+    """Save a corrected credit record and set the totals of its household (and of the household
+    it was moved from, if any) again from their records."""
+    with transaction.atomic():
+        before = CreditRecord._base_manager.filter(pk=record.pk).values_list("household_id", flat=True).first()
+        save_scoped(record, user=user)
+        for household_id in {before, record.household_id} - {None}:
+            recount_points(household_id)
     return record
 
 
@@ -31,12 +47,74 @@ def recount_points(household_id):
     return total
 
 
-def village_ranking(village):
-    """The village's credit households, best first, with their rank (ties share a rank)."""
-    households = list(Household.objects.filter(grid__village=village).select_related("grid").order_by("-credit_points", "head_name"))
+def village_ranking(village, user=None):
+    """The village's credit households, best first, with their rank (ties share a rank).
+    With ``user``, only the households that user may read."""
+    households = Household.objects.filter(grid__village=village)
+    if user is not None:
+        households = households.restrict(user, "view")
+    households = list(households.select_related("grid").order_by("-credit_points", "head_name"))
     rank, previous = 0, None
     for position, household in enumerate(households, start=1):
         if household.credit_points != previous:
             rank, previous = position, household.credit_points
         household.rank = rank
     return households
+
+
+# -- grid events: reported → assigned → resolved → closed ------------------------------------------
+EVENT_FLOW = [EventStatus.REPORTED, EventStatus.ASSIGNED, EventStatus.RESOLVED, EventStatus.CLOSED]
+
+
+def next_event_status(status):
+    """The step after ``status`` (None for a closed event)."""
+    position = EVENT_FLOW.index(status) if status in EVENT_FLOW else 0
+    return EVENT_FLOW[position + 1] if position + 1 < len(EVENT_FLOW) else None
+
+
+def advance_event(*, user, event, to_status, by, note=""):
+    """Move a grid event one step on, recording who and when:
+
+    - assigned: ``by`` is the person the event is assigned to (``assigned_to``);
+    - resolved: ``note`` is how it was resolved (``resolution``);
+    - closed: ``by`` is the person who closed it (``closed_by``).
+
+    The time of the step is now. An event cannot skip a step or go back; the event row is locked
+    so that two clicks cannot record the same step twice. Raises ``PermissionDenied`` if ``user``
+    may not change the event and ``ValidationError`` with a message for the user otherwise."""
+    by = (by or "").strip()
+    note = (note or "").strip()
+    with transaction.atomic():
+        stored = GridEvent._base_manager.select_for_update().filter(pk=event.pk).first()
+        if stored is None or not can(user, "change", stored):
+            raise PermissionDenied
+        expected = next_event_status(stored.status)
+        if expected is None:
+            raise ValidationError(_("This event is closed; it has no further step."), code="event_closed")
+        if to_status != expected:
+            labels = dict(EventStatus.choices)
+            raise ValidationError(
+                _("An event goes reported → assigned → resolved → closed: from “%(current)s” the next step is “%(next)s”, not “%(asked)s”.")
+                % {"current": labels[stored.status], "next": labels[expected], "asked": labels.get(to_status, to_status)},
+                code="event_order",
+            )
+        now = timezone.now()
+        stored.status = to_status
+        if to_status == EventStatus.ASSIGNED:
+            if not by:
+                raise ValidationError({"assigned_to": _("Enter who the event is assigned to.")})
+            stored.assigned_at, stored.assigned_to = now, by
+        elif to_status == EventStatus.RESOLVED:
+            if not note:
+                raise ValidationError({"resolution": _("Describe how the event was resolved.")})
+            stored.resolved_at, stored.resolution = now, note
+        else:
+            if not by:
+                raise ValidationError({"closed_by": _("Enter who closed the event.")})
+            stored.closed_at, stored.closed_by = now, by
+        stored.full_clean()
+        save_scoped(stored, user=user, validate=False)
+    # the caller's object shows the new state too
+    for field in ("status", "assigned_at", "assigned_to", "resolved_at", "resolution", "closed_at", "closed_by", "updated_at"):
+        setattr(event, field, getattr(stored, field))
+    return event

@@ -1,8 +1,16 @@
+from django.urls import path
+
 from . import views
 
 app_name = "grids"
 
-urlpatterns = []
-for _cls in views.ModelViews.__subclasses__():
-    if _cls.__module__ == views.__name__:
-        urlpatterns += _cls.urls()
+urlpatterns = [
+    *views.GridViews.urls(),
+    *views.GridWorkerViews.urls(),
+    *views.HouseholdViews.urls(),
+    *views.CreditRecordViews.urls(),
+    path("ranking/<int:village_id>/", views.VillageRankingView.as_view(), name="village_ranking"),
+    *views.GridEventViews.urls(),
+    *views.LectureHallViews.urls(),
+    *views.LectureSessionViews.urls(),
+]

@@ -1,4 +1,6 @@
-from . import views
+from django.urls import path
+
+from . import profile, views
 
 app_name = "villages"
 
@@ -6,6 +8,7 @@ urlpatterns = [
     *views.CountyViews.urls(),
     *views.TownshipViews.urls(),
     *views.VillageViews.urls(),
+    path("villages/<int:pk>/profile/", profile.village_profile, name="village_profile"),
     *views.TierChangeViews.urls(),
     *views.VillageHonourViews.urls(),
     *views.CollectiveIncomeViews.urls(),

@@ -43,15 +43,64 @@ class VillageViews(ModelViews):
     columns = ("name", "code", "township", "kind", "tier", "households", "population")
     select_related = ("township",)
     related = ("tier_changes", "grids", "honours", "incomes")
+    detail_template = "villages/village_detail.html"
 
 
 class TierChangeViews(ModelViews):
+    """A village's tier changes go through ``villages.services.change_tier``.
+
+    Adding a tier change records it and moves the village to the new tier in one transaction
+    (the tier before is the village's current tier, not typed; a change dated before the
+    village's latest change is refused, see ``villages.services``). Editing a recorded change
+    corrects only its reason and who decided: the village, date and tiers are shown locked, so an
+    edit never changes a village's tier. Deleting a change does not touch the village's tier.
+    """
+
     model = TierChange
     plural = "tier-changes"
     chain = "organization"
     filterset_class = filters.TierChangeFilterSet
     columns = ("village", "date", "from_tier", "to_tier", "decided_by")
     select_related = ("village",)
+    _tier_form = None
+
+    @classmethod
+    def get_form_class(cls):
+        if cls._tier_form is None:
+            from wenshang.forms import PortalModelForm
+
+            class TierChangeForm(PortalModelForm):
+                locked = ("village", "date", "from_tier", "to_tier")
+
+                class Meta:
+                    model = TierChange
+                    fields = ["village", "date", "from_tier", "to_tier", "reason", "decided_by"]
+
+                def __init__(self, *args, **kwargs):
+                    super().__init__(*args, **kwargs)
+                    if self.instance.pk is None:
+                        del self.fields["from_tier"]  # the village's current tier, set by change_tier
+                    else:
+                        for name in self.locked:
+                            self.fields[name].disabled = True
+
+            cls._tier_form = TierChangeForm
+        return cls._tier_form
+
+    @classmethod
+    def save_object(cls, instance, form, user):
+        from . import services
+
+        if instance.pk is None:
+            return services.change_tier(
+                user=user,
+                village=instance.village,
+                to_tier=instance.to_tier,
+                date=instance.date,
+                reason=instance.reason,
+                decided_by=instance.decided_by,
+            )
+        return services.edit_tier_change(user=user, change=instance, reason=instance.reason, decided_by=instance.decided_by)
 
 
 class VillageHonourViews(ModelViews):

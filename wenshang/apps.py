@@ -7,4 +7,4 @@ class WenshangConfig(AppConfig):
     verbose_name = _("Portal accounts and change log")
 
     def ready(self):
-        from . import audit  # noqa: F401  (connects the change-log signals)
+        from . import audit, search  # noqa: F401  (connect the change-log and search-index signals)

@@ -12,3 +12,12 @@ def compute_figures(township_code=None):
 
     township = Township.objects.get(code=township_code) if township_code else None
     return figures.compute(township=township)
+
+
+@shared_task(name="wenshang.run_import")
+def run_import(job_id, phase="check"):
+    """Check (``phase="check"``) or write (``"commit"``) a spreadsheet import job, updating its
+    progress as it goes (``wenshang.imports.run_job``); returns the job's final status."""
+    from . import imports
+
+    return imports.run_job(job_id, phase)

@@ -199,8 +199,8 @@ def sample(geo):
     PersonalDataAccess.objects.create(user=viewer, content_type=ContentType.objects.get_for_model(Person),
                                       object_ids=[person.pk], fields=["id_number"], context="detail:people")
     ImportJob.objects.create(user=viewer, township=t, entity="villages", file="imports/x.csv", original_name="x.csv")
-    SearchEntry.objects.create(kind="village", content_type=ContentType.objects.get_for_model(Village), object_id=v.pk,
-                               township=t, name=v.name, code=v.code, initials="dsl")
+    SearchEntry.objects.update_or_create(content_type=ContentType.objects.get_for_model(Village), object_id=v.pk,
+                                         defaults={"kind": "village", "township": t, "name": v.name, "code": v.code, "initials": "dsl"})
     return geo
 
 

@@ -29,7 +29,7 @@ from talent import choices as tc
 from talent import models as tm
 from villages import choices as vc
 from villages import models as vm
-from wenshang import audit
+from wenshang import audit, search
 from wenshang.bulk import fast_insert
 from wenshang.choices import Domain, Role
 from wenshang.models import User
@@ -178,6 +178,7 @@ class DemoCounty:
             for step in steps:
                 step()
                 self.log(f"  {step.__name__}")
+            self.log(f"  search index: {sum(search.rebuild().values())} entries")
         return self.counts
 
     def geography(self):

@@ -46,6 +46,7 @@ MIDDLEWARE = [
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "wenshang.accounts.SessionTimeoutMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "wenshang.audit.AuditMiddleware",
@@ -124,10 +125,11 @@ else:
         "data_folder_in": str(_broker_dir),
         "data_folder_out": str(_broker_dir),
         "processed_folder": str(VAR_DIR / "celery" / "processed"),
+        "control_folder": str(VAR_DIR / "celery" / "control"),
         "store_processed": False,
     }
     CELERY_RESULT_BACKEND = f"file://{VAR_DIR / 'celery' / 'results'}"
-    for _folder in (_broker_dir, VAR_DIR / "celery" / "processed", VAR_DIR / "celery" / "results"):
+    for _folder in (_broker_dir, *(VAR_DIR / "celery" / name for name in ("processed", "results", "control"))):
         _folder.mkdir(parents=True, exist_ok=True)
 CELERY_TASK_SERIALIZER = "json"
 CELERY_RESULT_SERIALIZER = "json"
@@ -156,3 +158,27 @@ LOGGING = {
 }
 
 PORTAL_NAME = _("Wenshang County Rural Revitalization Portal")
+
+# Accounts: sessions and lockout
+# Five failed logins for one user name from one address lock that pair for 15 minutes (cache).
+# The backend enforces it for every login form, the Django admin's included.
+AUTHENTICATION_BACKENDS = ["wenshang.accounts.LockoutBackend"]
+LOGIN_FAILURE_LIMIT = 5
+LOGIN_LOCKOUT_MINUTES = 15
+# Reverse proxies in front of the portal that append to X-Forwarded-For; 0 means use REMOTE_ADDR.
+LOGIN_LOCKOUT_PROXY_COUNT = env.int("LOGIN_LOCKOUT_PROXY_COUNT", default=0)
+# Sessions end after 30 minutes without a request, and 12 hours after login whatever the activity
+# (wenshang.accounts.SessionTimeoutMiddleware); the cookie never outlives the absolute limit.
+SESSION_IDLE_TIMEOUT = 30 * 60
+SESSION_ABSOLUTE_TIMEOUT = 12 * 60 * 60
+SESSION_COOKIE_AGE = min(SESSION_COOKIE_AGE, SESSION_ABSOLUTE_TIMEOUT)
+
+# Spreadsheet imports
+# Files above this size are refused with a message (the 199,900 homestead parcels of the county
+# are about 20 MB as CSV, 9 MB as XLSX).
+IMPORT_MAX_BYTES = env.int("IMPORT_MAX_BYTES", default=50 * 1024 * 1024)
+# From this many rows on, checking and writing run in the ``wenshang.run_import`` Celery task with
+# a progress bar; smaller files are done in the request.
+IMPORT_ASYNC_ROWS = env.int("IMPORT_ASYNC_ROWS", default=5000)
+# Uploads go to a temporary file above FILE_UPLOAD_MAX_MEMORY_SIZE (Django's 2.5 MB default), so a
+# large file is never held in memory; DATA_UPLOAD_MAX_MEMORY_SIZE does not count file fields.

@@ -1,0 +1,162 @@
+import django_filters
+from django import forms
+from django.utils.translation import gettext_lazy as _
+
+from villages.models import Township
+from wenshang.filters import PortalFilterSet
+
+from .models import (
+    Advisor,
+    Alliance,
+    AllianceActivity,
+    AllianceEvaluation,
+    AllianceMembership,
+    Enterprise,
+    FundEntry,
+    JointCommittee,
+    JointCommitteeVillage,
+    MemberUnit,
+    Pairing,
+    PairingOutcome,
+    ResponsibilityItem,
+    TaskForceUnit,
+)
+
+
+def township_filter(path):
+    """The township of a record, through ``path`` (e.g. ``alliance__township``)."""
+    return django_filters.ModelChoiceFilter(field_name=path, queryset=Township.objects.all(), label=_("township"))
+
+
+
+def date_range(field="date"):
+    """Two filters, on or after and on or before a date (a date picker on phones)."""
+    def widget():
+        return forms.DateInput(format="%Y-%m-%d", attrs={"type": "date"})
+
+    return (
+        django_filters.DateFilter(field_name=field, lookup_expr="gte", label=_("start date"), widget=widget()),
+        django_filters.DateFilter(field_name=field, lookup_expr="lte", label=_("end date"), widget=widget()),
+    )
+
+class EnterpriseFilterSet(PortalFilterSet):
+    search_fields = ("name", "credit_code__istartswith", "industry", "legal_representative")
+
+    class Meta:
+        model = Enterprise
+        fields = ["q", "township"]
+
+
+class MemberUnitFilterSet(PortalFilterSet):
+    search_fields = ("name", "secretary_name", "village__name", "enterprise__name")
+
+    class Meta:
+        model = MemberUnit
+        fields = ["q", "township", "kind"]
+
+
+class AllianceFilterSet(PortalFilterSet):
+    search_fields = ("name", "industry")
+
+    class Meta:
+        model = Alliance
+        fields = ["q", "township", "scope"]
+
+
+class AllianceMembershipFilterSet(PortalFilterSet):
+    search_fields = ("alliance__name", "unit__name")
+    township = township_filter("alliance__township")
+
+    class Meta:
+        model = AllianceMembership
+        fields = ["q", "township", "alliance", "role"]
+
+
+class AllianceActivityFilterSet(PortalFilterSet):
+    search_fields = ("title", "alliance__name", "summary")
+    township = township_filter("alliance__township")
+    date_after, date_before = date_range()
+
+    class Meta:
+        model = AllianceActivity
+        fields = ["q", "township", "alliance", "kind", "date_after", "date_before"]
+
+
+class ResponsibilityItemFilterSet(PortalFilterSet):
+    search_fields = ("task", "alliance__name", "unit__name")
+    township = township_filter("alliance__township")
+
+    class Meta:
+        model = ResponsibilityItem
+        fields = ["q", "township", "alliance", "status"]
+
+
+class FundEntryFilterSet(PortalFilterSet):
+    search_fields = ("purpose", "alliance__name", "unit__name")
+    township = township_filter("alliance__township")
+    date_after, date_before = date_range()
+
+    class Meta:
+        model = FundEntry
+        fields = ["q", "township", "alliance", "kind", "date_after", "date_before"]
+
+
+class AllianceEvaluationFilterSet(PortalFilterSet):
+    search_fields = ("alliance__name", "remarks")
+    township = township_filter("alliance__township")
+
+    class Meta:
+        model = AllianceEvaluation
+        fields = ["q", "township", "year", "grade"]
+
+
+class JointCommitteeFilterSet(PortalFilterSet):
+    search_fields = ("name", "county_leader")
+
+    class Meta:
+        model = JointCommittee
+        fields = ["q", "township"]
+
+
+class JointCommitteeVillageFilterSet(PortalFilterSet):
+    search_fields = ("village__name", "committee__name", "department")
+    township = township_filter("village__township")
+
+    class Meta:
+        model = JointCommitteeVillage
+        fields = ["q", "township", "committee"]
+
+
+class AdvisorFilterSet(PortalFilterSet):
+    search_fields = ("name", "department", "specialty")
+    township = township_filter("joint_committee__township")
+
+    class Meta:
+        model = Advisor
+        fields = ["q", "township", "joint_committee"]
+
+
+class PairingFilterSet(PortalFilterSet):
+    search_fields = ("village__name", "enterprise__name")
+    township = township_filter("village__township")
+
+    class Meta:
+        model = Pairing
+        fields = ["q", "township", "mode", "path", "status"]
+
+
+class PairingOutcomeFilterSet(PortalFilterSet):
+    search_fields = ("pairing__village__name", "pairing__enterprise__name", "note")
+    township = township_filter("pairing__village__township")
+
+    class Meta:
+        model = PairingOutcome
+        fields = ["q", "township", "year"]
+
+
+class TaskForceUnitFilterSet(PortalFilterSet):
+    search_fields = ("name", "responsibility")
+
+    class Meta:
+        model = TaskForceUnit
+        fields = ["q", "is_lead"]

@@ -1,0 +1,70 @@
+import re
+
+import django_filters
+from django.db.models import Q
+from django.utils.translation import gettext_lazy as _
+
+from villages.models import Township, Village
+from wenshang.filters import PortalFilterSet
+from wenshang.validators import ID_RE
+
+from .models import AgriLoanReport, FinanceViceMayor, Homestead, LandTransaction, Loan
+
+PARCEL_PREFIX_RE = re.compile(r"^\d{6,12}(J|JC\d{0,5})?$")
+
+
+class FinanceViceMayorFilterSet(PortalFilterSet):
+    search_fields = ("name", "bank")
+
+    class Meta:
+        model = FinanceViceMayor
+        fields = ["q", "township"]
+
+
+class LoanFilterSet(PortalFilterSet):
+    search_fields = ("borrower_name", "borrower_id_number__exact", "bank", "homestead__parcel_code__startswith")
+
+    class Meta:
+        model = Loan
+        fields = ["q", "township", "kind", "status"]
+
+
+class AgriLoanReportFilterSet(PortalFilterSet):
+    search_fields = ("bank",)
+
+    class Meta:
+        model = AgriLoanReport
+        fields = ["q", "year", "quarter"]
+
+
+class HomesteadFilterSet(PortalFilterSet):
+    """199,900 parcels: the search uses one indexed lookup when the text says what it is (a parcel
+    code or its prefix, a full ID number) and scans names and certificate numbers otherwise."""
+
+    search_fields = ("parcel_code__startswith", "holder_id_number__exact", "holder_name", "certificate_no")
+    township = django_filters.ModelChoiceFilter(field_name="village__township", queryset=Township.objects.all(), label=_("township"))
+    village = django_filters.ModelChoiceFilter(queryset=Village.objects.order_by("code"), label=_("village"))
+
+    class Meta:
+        model = Homestead
+        fields = ["q", "township", "village", "use"]
+
+    def search(self, queryset, name, value):
+        value = value.strip()
+        code = value.upper()
+        if PARCEL_PREFIX_RE.match(code):
+            return queryset.filter(parcel_code__startswith=code)
+        if ID_RE.match(code):
+            return queryset.filter(holder_id_number=code)
+        if not value:
+            return queryset
+        return queryset.filter(Q(holder_name__icontains=value) | Q(certificate_no__icontains=value))
+
+
+class LandTransactionFilterSet(PortalFilterSet):
+    search_fields = ("contract_no", "buyer", "village__name", "village__code__startswith")
+    township = django_filters.ModelChoiceFilter(field_name="village__township", queryset=Township.objects.all(), label=_("township"))
+
+    class Meta:
+        model = LandTransaction
+        fields = ["q", "township", "use"]

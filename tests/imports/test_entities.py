@@ -1,0 +1,256 @@
+"""Every importable entity: its template, a valid row written, the same row again changing
+nothing; and the rules particular to some (credit totals, one current secretary, tiers, projects'
+villages, people's birth date from the ID number)."""
+import datetime as dt
+import io
+from decimal import Decimal
+
+import openpyxl
+import pytest
+
+from alliances.models import Enterprise, JointCommittee, Pairing
+from finance.models import Homestead, Loan
+from grids.models import CreditRecord, Grid, Household
+from talent.models import Person, RecruitingStation, Training, VillageSecretary
+from villages.models import Project, Village
+from wenshang import imports
+from wenshang.models import ObjectChange
+
+from .conftest import idn, table
+
+pytestmark = pytest.mark.django_db
+
+P1 = idn("37083019900315123")
+P2 = idn("37083019851122234")
+P3 = idn("37083019780405345")
+H1 = idn("37083019720608234")
+CREDIT = imports._credit("91370830MA3C12345")
+CREDIT2 = imports._credit("91370830MA3C54321")
+V, V2, T = "370830104201", "370830104202", "370830104"
+
+
+@pytest.fixture
+def world(township_a, village_a):
+    """The records the rows below refer to, all in township A."""
+    village_a2 = Village.objects.create(township=township_a, code=V2, name="西石楼村")
+    grid = Grid.objects.create(village=village_a, code=V + "001", name="第一网格")
+    enterprise = Enterprise.objects.create(name="汶上县示例农业有限公司", credit_code=CREDIT, township=township_a)
+    person = Person.objects.create(name="吴示例", id_number=P1, township=township_a, village=village_a)
+    household = Household.objects.create(grid=grid, head_name="周示例", head_id_number=H1)
+    Training.objects.create(name="2024年高素质农民培训班", kind="high_quality_farmer", organizer="县农业农村局", township=township_a,
+                            start_date=dt.date(2024, 3, 1), end_date=dt.date(2024, 3, 10))
+    RecruitingStation.objects.create(name="济南回引工作站", city="济南", established_on=dt.date(2021, 5, 1))
+    JointCommittee.objects.create(name="寅寺镇运河片区联合党委", township=township_a, county_leader="李县长",
+                                  established_on=dt.date(2021, 5, 1))
+    Pairing.objects.create(enterprise=enterprise, village=village_a, mode="projects", path="specialty", start_date=dt.date(2022, 1, 1))
+    parcel = Homestead.objects.create(village=village_a, parcel_code=V + "JC00001", holder_name="周示例", holder_id_number=H1,
+                                      area=Decimal("180"), surveyed_on=dt.date(2022, 5, 1))
+    Project.objects.create(name="东石楼村大棚项目", kind="other", township=township_a)
+    return {"village2": village_a2, "grid": grid, "enterprise": enterprise, "person": person, "household": household, "parcel": parcel}
+
+
+ROWS = {
+    "collective-incomes": [{"村代码": V, "年度": "2023", "集体收入（元）": "500000", "经营性收入（元）": "300000"}],
+    "villages": [{"镇街代码": T, "村代码": "370830104250", "村名称": "新建村", "类型": "行政村", "村党组织分类": "强基", "户数": "300",
+                  "人口": "900", "面积（平方公里）": "1.5", "脱贫村": "否"}],
+    "grids": [{"村代码": V, "网格编码": V + "002", "网格名称": "第二网格", "户数": "100", "人口": "300"}],
+    "grid-workers": [{"网格编码": V + "001", "姓名": "王五", "角色": "街巷长", "手机号码": "13800000001", "街巷": "幸福街",
+                      "开始日期": "2024/1/2"}],
+    "member-units": [{"单位名称": "东石楼村党支部", "类型": "村", "镇街代码": T, "村代码": V, "党组织书记": "李四",
+                      "联系电话": "13900000002", "党员人数": "30"}],
+    "enterprises": [{"企业名称": "新企业", "统一社会信用代码": CREDIT2, "镇街代码": T, "成立日期": "2020年1月1日"}],
+    "pairings": [{"企业统一社会信用代码": CREDIT, "村代码": V2, "联结模式": "党建联建", "实践途径": "组织共建", "状态": "联建中",
+                  "开始日期": "2023-01-01"}],
+    "projects": [{"项目名称": "新项目", "类型": "村企联建项目", "状态": "在建", "牵头镇街代码": T, "服务村代码": f"{V}、{V2}",
+                  "联合党委名称": "寅寺镇运河片区联合党委", "联建企业信用代码": CREDIT, "联建村代码": V, "总投资（元）": "100000",
+                  "带动就业（人）": "5", "年增收（元）": "20000", "开始日期": "2024-01-01"}],
+    "loans": [
+        {"贷款类型": "宅信贷", "银行": "汶上农商银行", "借款人": "周示例", "借款人身份证号码": H1, "借款人手机号码": "13700000003",
+         "镇街代码": T, "村代码": V, "抵押宗地代码": V + "JC00001", "金额（元）": "50000", "年利率（%）": "4.35", "期限（月）": "24",
+         "放款日期": "2024-01-01", "到期日期": "2025-12-31", "状态": "已发放", "风险补偿金额（元）": "250"},
+        {"贷款类型": "乡村振兴项目贷款", "银行": "汶上农商银行", "借款人": "东石楼村股份经济合作社", "镇街代码": T,
+         "项目名称": "东石楼村大棚项目", "金额（元）": "300000", "年利率（%）": "3.45", "期限（月）": "36", "放款日期": "2024-02-01",
+         "到期日期": "2027-01-31", "状态": "还款中"},
+    ],
+    "homesteads": [{"村代码": V, "宗地代码": V + "JC00002", "使用权人": "钱示例", "使用权人身份证号码": P2, "面积（平方米）": "210",
+                    "用途": "出租", "调查日期": "2023-06-01"}],
+    "land-transactions": [{"村代码": V, "合同编号": "汶集建入市〔2024〕001号", "日期": "2024-03-05", "面积（亩）": "10",
+                           "成交价款（元）": "1000000", "受让方": "某公司", "用途": "工业", "使用年限（年）": "50"}],
+    "people": [{"姓名": "新人", "身份证号码": P3, "镇街代码": T, "村代码": V, "学历": "本科", "中共党员": "是"}],
+    "reserve-cadres": [{"身份证号码": P1, "村代码": V, "培养联系人": "郑书记", "纳入储备日期": "2023-05-01", "状态": "培养中"}],
+    "village-secretaries": [{"身份证号码": P1, "村代码": V, "任职日期": "2021-01-01", "书记、主任“一肩挑”": "是"}],
+    "returnees": [{"身份证号码": P1, "回引工作站": "济南回引工作站", "返乡日期": "2022-02-02", "返乡前所在城市": "济南",
+                   "返乡去向": "返乡创业"}],
+    "training-attendance": [{"培训名称": "2024年高素质农民培训班", "身份证号码": P1, "已结业": "是"}],
+    "credit-records": [{"户主身份证号码": H1, "日期": "2024-03-05", "类别": "信用+志愿服务", "分值": "5", "原因": "参加志愿服务活动"}],
+}
+
+
+def write(files, entity, rows, fmt="csv"):
+    spec = imports.get_spec(entity)
+    data = table([c.header for c in spec.columns], rows)
+    return files.xlsx(data) if fmt == "xlsx" else files.csv(data)
+
+
+def test_every_entity_of_the_issue_is_importable():
+    assert set(ROWS) <= set(imports.SPECS)
+    assert set(imports.SPECS) == set(ROWS)
+
+
+@pytest.mark.parametrize("entity", sorted(ROWS))
+def test_a_valid_row_is_written_once(entity, files, world, staff_a):
+    spec = imports.get_spec(entity)
+    model = spec.model
+    before = model.objects.count()
+    logged = ObjectChange.objects.filter(content_type__model=model._meta.model_name).count()
+    fmt = "xlsx" if len(entity) % 2 else "csv"
+    path = write(files, entity, ROWS[entity], fmt)
+    result = imports.import_file(entity, path, staff_a)
+    assert result.ok, result.problems
+    assert result.created == len(ROWS[entity])
+    assert model.objects.count() == before + len(ROWS[entity])
+    assert ObjectChange.objects.filter(content_type__model=model._meta.model_name).count() > logged
+    again = imports.import_file(entity, path, staff_a)
+    assert (again.ok, again.created, again.updated, again.unchanged) == (True, 0, 0, len(ROWS[entity])), again.problems
+    assert model.objects.count() == before + len(ROWS[entity])
+
+
+@pytest.mark.parametrize("entity", sorted(ROWS))
+def test_the_template(entity, db, staff_a):
+    spec = imports.get_spec(entity)
+    wb = openpyxl.load_workbook(io.BytesIO(imports.template_xlsx(entity)))
+    data = wb["数据"]
+    assert wb.sheetnames[0] == "数据"
+    headers = [c.value for c in data[1]]
+    assert headers == [c.header for c in spec.columns]
+    assert all(any("\u4e00" <= ch <= "\u9fff" for ch in h) for h in headers)  # Chinese headers
+    assert [c.value or "" for c in data[2]] == spec.example_row()
+    notes = wb["说明"]
+    described = [notes.cell(row=r, column=1).value for r in range(1, notes.max_row + 1)]
+    assert all(h in described for h in headers)
+    assert wb["选项"].sheet_state == "hidden"
+
+
+@pytest.mark.parametrize("entity", sorted(ROWS))
+def test_the_template_as_downloaded_is_refused_for_its_example_row(entity, world, staff_a, tmp_path):
+    path = tmp_path / "template.xlsx"
+    path.write_bytes(imports.template_xlsx(entity))
+    result = imports.import_file(entity, path, staff_a)
+    assert "example_row" in [p["code"] for p in result.problems]
+    assert not result.written
+
+
+def test_people_get_birth_date_and_gender_from_the_id_number(files, world, staff_a):
+    imports.import_file("people", write(files, "people", ROWS["people"]), staff_a)
+    person = Person.objects.get(id_number=P3)
+    assert (person.birth_date, person.gender, person.is_party_member, person.education) == (dt.date(1978, 4, 5), "M", True, "bachelor")
+
+
+def test_people_need_an_id_number_to_be_imported(files, world, staff_a):
+    result = imports.import_file("people", write(files, "people", [{**ROWS["people"][0], "身份证号码": ""}]), staff_a)
+    assert [(p["column"], p["code"]) for p in result.problems] == [("身份证号码", "required")]
+
+
+def test_credit_records_update_the_household_total(files, world, staff_a):
+    rows = ROWS["credit-records"] + [{"户主身份证号码": H1, "日期": "2024-04-01", "类别": "扣分", "分值": "-2", "原因": "乱堆乱放"}]
+    path = write(files, "credit-records", rows)
+    assert imports.import_file("credit-records", path, staff_a).created == 2
+    household = Household.objects.get()
+    assert household.credit_points == 3
+    assert imports.import_file("credit-records", path, staff_a).unchanged == 2
+    household.refresh_from_db()
+    assert household.credit_points == 3
+    rows[0]["分值"] = "10"
+    assert imports.import_file("credit-records", write(files, "credit-records", rows), staff_a).updated == 1
+    household.refresh_from_db()
+    assert household.credit_points == 8
+    assert CreditRecord.objects.count() == 2
+
+
+def test_a_deduction_must_be_negative(files, world, staff_a):
+    rows = [{"户主身份证号码": H1, "日期": "2024-04-01", "类别": "扣分", "分值": "2", "原因": "乱堆乱放"}]
+    result = imports.import_file("credit-records", write(files, "credit-records", rows), staff_a)
+    assert [(p["column"], p["code"]) for p in result.problems] == [("分值", "clean")]
+
+
+def test_a_village_has_one_current_secretary(files, world, staff_a):
+    other = Person.objects.create(name="前任", id_number=P2, township=world["person"].township)
+    VillageSecretary.objects.create(person=other, village=world["person"].village, start_date=dt.date(2018, 1, 1))
+    result = imports.import_file("village-secretaries", write(files, "village-secretaries", ROWS["village-secretaries"]), staff_a)
+    assert [(p["column"], p["code"]) for p in result.problems] == [("离任日期", "current_secretary")]
+    assert "前任" in result.problems[0]["message"]
+    # Ending the previous term in the same file makes room for the new one.
+    rows = [{"身份证号码": P2, "村代码": V, "任职日期": "2018-01-01", "离任日期": "2020-12-31", "书记、主任“一肩挑”": "是"},
+            *ROWS["village-secretaries"]]
+    result = imports.import_file("village-secretaries", write(files, "village-secretaries", rows), staff_a)
+    assert result.ok, result.problems
+    assert (result.created, result.updated) == (1, 1)
+    assert VillageSecretary.objects.filter(end_date__isnull=True).get().person.id_number == P1
+
+
+def test_two_current_secretaries_of_one_village_in_a_file(files, world, staff_a):
+    Person.objects.create(name="另一人", id_number=P2, township=world["person"].township)
+    rows = [*ROWS["village-secretaries"], {"身份证号码": P2, "村代码": V, "任职日期": "2022-01-01", "书记、主任“一肩挑”": "否"}]
+    result = imports.import_file("village-secretaries", write(files, "village-secretaries", rows), staff_a)
+    assert [(p["row"], p["code"]) for p in result.problems] == [(3, "current_secretary")]
+
+
+def test_a_villages_tier_is_not_changed_by_an_import(files, world, staff_a):
+    village = Village.objects.get(code=V)
+    row = {"镇街代码": T, "村代码": V, "村名称": village.name, "类型": "行政村", "村党组织分类": "示范", "户数": "0", "人口": "0", "脱贫村": "否"}
+    result = imports.import_file("villages", write(files, "villages", [row]), staff_a)
+    assert [(p["column"], p["code"]) for p in result.problems] == [("村党组织分类", "frozen")]
+    row["村党组织分类"] = "创优"  # as it is: the rest may change
+    row["户数"] = "321"
+    result = imports.import_file("villages", write(files, "villages", [row]), staff_a)
+    assert (result.ok, result.updated) == (True, 1)
+    assert Village.objects.get(code=V).households == 321
+
+
+def test_village_names_are_unique_in_a_township(files, world, staff_a):
+    row = {**ROWS["villages"][0], "村名称": "东石楼村"}
+    result = imports.import_file("villages", write(files, "villages", [row]), staff_a)
+    assert [(p["column"], p["code"]) for p in result.problems] == [("村名称", "unique")]
+
+
+def test_projects_keep_their_villages(files, world, staff_a):
+    path = write(files, "projects", ROWS["projects"])
+    assert imports.import_file("projects", path, staff_a).created == 1
+    project = Project.objects.get(name="新项目")
+    assert sorted(project.villages.values_list("code", flat=True)) == [V, V2]
+    assert project.pairing.village.code == V and project.joint_committee.name == "寅寺镇运河片区联合党委"
+    entries = ObjectChange.objects.filter(content_type__model="project", object_id=str(project.pk))
+    assert sorted(entries.values_list("action", flat=True)) == ["create", "update"]
+    assert imports.import_file("projects", path, staff_a).unchanged == 1
+    row = {**ROWS["projects"][0], "服务村代码": V2}
+    result = imports.import_file("projects", write(files, "projects", [row]), staff_a)
+    assert (result.updated, result.unchanged) == (1, 0)
+    assert list(project.villages.values_list("code", flat=True)) == [V2]
+    last = entries.order_by("-pk").first()
+    assert last.prechange_data["villages"] != last.postchange_data["villages"]
+
+
+def test_a_pairing_project_needs_its_pairing(files, world, staff_a):
+    row = {**ROWS["projects"][0], "联建企业信用代码": "", "联建村代码": ""}
+    result = imports.import_file("projects", write(files, "projects", [row]), staff_a)
+    assert [(p["column"], p["code"]) for p in result.problems] == [("联建企业信用代码", "clean")]
+
+
+def test_a_composite_reference_needs_all_its_columns(files, world, staff_a):
+    row = {**ROWS["projects"][0], "联建村代码": ""}
+    result = imports.import_file("projects", write(files, "projects", [row]), staff_a)
+    assert [(p["column"], p["code"]) for p in result.problems] == [("联建村代码", "required")]
+
+
+def test_a_loan_on_a_parcel_of_another_village_is_refused(files, world, staff_a):
+    row = {**ROWS["loans"][0], "村代码": V2}
+    result = imports.import_file("loans", write(files, "loans", [row]), staff_a)
+    assert [(p["column"], p["code"]) for p in result.problems] == [("抵押宗地代码", "clean")]
+    assert Loan.objects.count() == 0
+
+
+def test_references_outside_the_users_reach_are_not_found(files, world, staff_b, township_b, village_b):
+    """A township user cannot reach a person of another township by ID number (nor learn that it exists)."""
+    row = {"身份证号码": P1, "村代码": village_b.code, "培养联系人": "郑书记", "纳入储备日期": "2023-05-01", "状态": "培养中"}
+    result = imports.import_file("reserve-cadres", write(files, "reserve-cadres", [row]), staff_b)
+    assert [(p["column"], p["code"]) for p in result.problems] == [("身份证号码", "not_found")]
