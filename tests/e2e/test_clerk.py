@@ -46,7 +46,7 @@ def test_clerk_finds_a_village_corrects_a_field_and_stays_in_scope(live_server, 
     page.get_by_role("link", name="修改").click()
     page.fill("#id_households", "-5")
     page.click("main form button[type=submit]")
-    assert page.locator(".invalid-feedback").count() >= 1
+    page.wait_for_selector(".invalid-feedback")
     page.screenshot(path=shots / "clerk-field-error.png", full_page=True)
     assert Village.objects.get(pk=village_a.pk).households == 388
 

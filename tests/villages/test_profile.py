@@ -49,7 +49,7 @@ def parcel(village, n, use="occupied", area="200.00"):
 def populate(village, n):
     """``n`` records of every kind the profile shows, hung on ``village`` (n ≥ 1)."""
     township = village.township
-    seq = village.pk * 100
+    seq = (village.pk % 50) * 100  # distinct per village, and short enough for 18-character ID numbers on any database
     TierChange.objects.create(village=village, date=D(2021, 3, 1), to_tier="foundation", reason="首次分类", decided_by="县委组织部")
     for i in range(1, n):
         TierChange.objects.create(village=village, date=D(2022, 1, i), from_tier="foundation" if i % 2 else "excellence",
