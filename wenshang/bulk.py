@@ -9,6 +9,7 @@ without a RETURNING round trip. Only for rows that are already valid, written by
 """
 import io
 import json
+import re
 
 from django.core.management.color import no_style
 from django.core.serializers.json import DjangoJSONEncoder
@@ -27,6 +28,7 @@ def _converter(field, connection):
     return None
 
 
+_NEEDS_ESCAPE = re.compile(r"[\\\t\n\r]")
 _COPY_ESCAPES = str.maketrans({"\\": "\\\\", "\t": "\\t", "\n": "\\n", "\r": "\\r"})
 
 
@@ -38,7 +40,9 @@ def _copy_text(value):
         return "t"
     if value is False:
         return "f"
-    return str(value).translate(_COPY_ESCAPES)
+    text = str(value)
+    # str.translate is slow on Chinese text: escape only the rare values that need it.
+    return text.translate(_COPY_ESCAPES) if _NEEDS_ESCAPE.search(text) else text
 
 
 def insert_rows(model, columns, rows, page_size=2000):

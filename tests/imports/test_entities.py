@@ -254,3 +254,16 @@ def test_references_outside_the_users_reach_are_not_found(files, world, staff_b,
     row = {"身份证号码": P1, "村代码": village_b.code, "培养联系人": "郑书记", "纳入储备日期": "2023-05-01", "状态": "培养中"}
     result = imports.import_file("reserve-cadres", write(files, "reserve-cadres", [row]), staff_b)
     assert [(p["column"], p["code"]) for p in result.problems] == [("身份证号码", "not_found")]
+
+
+def test_imported_records_are_found_by_the_global_search(files, world, staff_a):
+    from wenshang.models import SearchEntry
+
+    imports.import_file("people", write(files, "people", ROWS["people"]), staff_a)
+    imports.import_file("enterprises", write(files, "enterprises", ROWS["enterprises"]), staff_a)
+    assert SearchEntry.objects.filter(kind="person", name="新人", detail="东石楼村").exists()
+    assert SearchEntry.objects.filter(kind="enterprise", name="新企业", code=CREDIT2).exists()
+    row = {"镇街代码": T, "村代码": V, "村名称": "东石楼新村", "类型": "行政村", "村党组织分类": "创优", "脱贫村": "否"}
+    assert imports.import_file("villages", write(files, "villages", [row]), staff_a).updated == 1
+    assert SearchEntry.objects.filter(kind="village", name="东石楼新村").exists()
+    assert SearchEntry.objects.get(kind="person", name="新人").detail == "东石楼新村"

@@ -276,3 +276,10 @@ def test_the_change_log_of_new_records_is_what_log_bulk_create_writes(files, sta
     theirs = list(log("homestead").order_by("object_id").values(*fields))
     assert ours == theirs and len(ours) == 2
     assert ours[0]["postchange_data"]["area"] == "186.50"
+
+
+def test_a_record_of_another_township_gets_one_scope_message(files, staff_a, village_b):
+    Homestead.objects.create(village=village_b, parcel_code=f"{village_b.code}JC00001", holder_name="王", area=100,
+                             holder_id_number=idn("37083019700101001"), surveyed_on=dt.date(2024, 1, 1))
+    result = imports.import_file("homesteads", files.csv(table(HOMESTEAD_HEADERS, [parcel_row(village_b.code, 1)])), staff_a)
+    assert [p["code"] for p in result.problems] == ["scope"]

@@ -175,7 +175,7 @@ SESSION_COOKIE_AGE = min(SESSION_COOKIE_AGE, SESSION_ABSOLUTE_TIMEOUT)
 
 # Spreadsheet imports
 # Files above this size are refused with a message (the 199,900 homestead parcels of the county
-# are about 20 MB as CSV, 9 MB as XLSX).
+# are about 30 MB as CSV and 10-16 MB as XLSX).
 IMPORT_MAX_BYTES = env.int("IMPORT_MAX_BYTES", default=50 * 1024 * 1024)
 # From this many rows on, checking and writing run in the ``wenshang.run_import`` Celery task with
 # a progress bar; smaller files are done in the request.
