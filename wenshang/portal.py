@@ -27,6 +27,8 @@ from django.db.models import ProtectedError
 from django.http import Http404
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import path, reverse
+from django.utils import timezone
+from django.utils.dateparse import parse_datetime
 from django.utils.translation import gettext as _
 from django.views import View
 
@@ -295,6 +297,9 @@ def history_rows(user, model, entries):
             return dict(field.flatchoices).get(value, value)
         if isinstance(value, bool):
             return _("Yes") if value else _("No")
+        if isinstance(field, models.DateTimeField) and isinstance(value, str):
+            moment = parse_datetime(value)
+            return timezone.localtime(moment).strftime("%Y-%m-%d %H:%M") if moment else value
         mask = personal.get(field.attname)
         return mask(value) if mask and not privacy.may_see(user) else value
 
