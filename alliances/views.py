@@ -1,7 +1,7 @@
 from django.contrib import messages
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.shortcuts import redirect
-from django.urls import path, reverse
+from django.urls import reverse
 from django.utils.translation import gettext as _
 
 from wenshang.portal import DeleteView, DetailView, EditView, ModelViews
@@ -23,18 +23,6 @@ from .models import (
     ResponsibilityItem,
     TaskForceUnit,
 )
-
-
-def replace_views(config, patterns, **views):
-    """``config``'s URL patterns with the views of some actions (``edit=…``, ``delete=…``) replaced."""
-    prefix = f"{config.model._meta.model_name}_"
-    out = []
-    for pattern in patterns:
-        action = pattern.name[len(prefix):]
-        if action in views:
-            pattern = path(str(pattern.pattern), views[action].as_view(config=config), name=pattern.name)
-        out.append(pattern)
-    return out
 
 
 class AllianceViews(ModelViews):
@@ -139,10 +127,7 @@ class FundEntryViews(ModelViews):
             date=instance.date, purpose=instance.purpose, unit=instance.unit,
         )
 
-    @classmethod
-    def urls(cls):
-        return replace_views(cls, super().urls(), edit=FundEntryEditView, detail=FundEntryDetailView,
-                             delete=FundEntryDeleteView)
+    view_overrides = {"edit": FundEntryEditView, "detail": FundEntryDetailView, "delete": FundEntryDeleteView}
 
 
 class AllianceEvaluationViews(ModelViews):

@@ -15,18 +15,6 @@ from .forms import EventStepForm
 from .models import CreditRecord, Grid, GridEvent, GridWorker, Household, LectureHall, LectureSession
 
 
-def replace_views(config, patterns, **views):
-    """``config``'s URL patterns with the views of some actions (``edit=…``, ``delete=…``) replaced."""
-    prefix = f"{config.model._meta.model_name}_"
-    out = []
-    for pattern in patterns:
-        action = pattern.name[len(prefix):]
-        if action in views:
-            pattern = path(str(pattern.pattern), views[action].as_view(config=config), name=pattern.name)
-        out.append(pattern)
-    return out
-
-
 class GridViews(ModelViews):
     model = Grid
     plural = "grids"
@@ -87,9 +75,7 @@ class CreditRecordViews(ModelViews):
             points=instance.points, reason=instance.reason,
         )
 
-    @classmethod
-    def urls(cls):
-        return replace_views(cls, super().urls(), delete=CreditRecordDeleteView)
+    view_overrides = {"delete": CreditRecordDeleteView}
 
 
 class VillageRankingView(LoginRequiredMixin, View):

@@ -91,15 +91,17 @@ class ModelViews:
     def list_url(cls):
         return reverse(cls.url_name("list"))
 
+    view_overrides = {}  # action ("list", "add", "detail", "edit", "delete") → a view class of one's own
+
     @classmethod
     def urls(cls):
         name = cls.model._meta.model_name
+        views = {"list": ListView, "add": EditView, "detail": DetailView, "edit": EditView, "delete": DeleteView}
+        views.update(cls.view_overrides)
+        routes = {"list": "", "add": "add/", "detail": "<int:pk>/", "edit": "<int:pk>/edit/", "delete": "<int:pk>/delete/"}
         return [
-            path(f"{cls.plural}/", ListView.as_view(config=cls), name=f"{name}_list"),
-            path(f"{cls.plural}/add/", EditView.as_view(config=cls), name=f"{name}_add"),
-            path(f"{cls.plural}/<int:pk>/", DetailView.as_view(config=cls), name=f"{name}_detail"),
-            path(f"{cls.plural}/<int:pk>/edit/", EditView.as_view(config=cls), name=f"{name}_edit"),
-            path(f"{cls.plural}/<int:pk>/delete/", DeleteView.as_view(config=cls), name=f"{name}_delete"),
+            path(f"{cls.plural}/{route}", views[action].as_view(config=cls), name=f"{name}_{action}")
+            for action, route in routes.items()
         ]
 
     @classmethod
