@@ -1,6 +1,7 @@
 from wenshang.portal import ModelViews
 
 from . import filters
+from .forms import VillageForm
 from .models import (
     CollectiveIncome,
     County,
@@ -39,6 +40,7 @@ class VillageViews(ModelViews):
     model = Village
     plural = "villages"
     chain = "organization"
+    form_class = VillageForm
     filterset_class = filters.VillageFilterSet
     columns = ("name", "code", "township", "kind", "tier", "households", "population")
     select_related = ("township",)

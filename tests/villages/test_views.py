@@ -18,13 +18,21 @@ class TestVillageViews(ModelViewTests):
 def test_history_shows_who_changed_what_in_words(client, staff_a, village_a):
     client.force_login(staff_a)
     data = TestVillageViews().post_data(village_a)
-    data.update(tier="model", households=500)
+    data.update(kind="community", households=500)
     assert client.post(f"/villages/villages/{village_a.pk}/edit/", data).status_code == 302
     page = client.get(f"/villages/villages/{village_a.pk}/").content.decode()
     history = page[page.index("变更记录"):]
     assert "staff_a" in history
-    assert "示范" in history and "创优" in history  # tier labels, not codes
+    assert "社区" in history and "行政村" in history  # choice labels, not codes
     assert "500" in history
+
+
+def test_the_tier_is_not_edited_directly(client, staff_a, village_a):
+    client.force_login(staff_a)
+    data = TestVillageViews().post_data(village_a) | {"tier": "model"}
+    assert client.post(f"/villages/villages/{village_a.pk}/edit/", data).status_code == 302
+    village_a.refresh_from_db()
+    assert village_a.tier == "excellence"  # tiers change through tier-change records
 
 
 def test_a_form_posted_twice_saves_once(client, staff_a, township_a):
