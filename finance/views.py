@@ -2,7 +2,7 @@
 
 Lists whose records are named by one field (a parcel code, a contract number) lead with that field,
 linked to the record. Records named by several fields (a loan: borrower, kind, amount) lead with
-their name in its own column (``finance/record_list.html``).
+their name in its own column (the ``"__str__"`` column).
 
 Township staff keep their township's finance records; the finance department editor keeps them
 county-wide; the banks' agriculture-loan reports are county level (county administrators and the
@@ -13,8 +13,6 @@ from wenshang.portal import ModelViews
 from . import filters, forms
 from .models import AgriLoanReport, FinanceViceMayor, Homestead, LandTransaction, Loan
 
-RECORD_LIST = "finance/record_list.html"
-
 
 class FinanceViceMayorViews(ModelViews):
     model = FinanceViceMayor
@@ -22,8 +20,7 @@ class FinanceViceMayorViews(ModelViews):
     chain = "industry"
     filterset_class = filters.FinanceViceMayorFilterSet
     form_class = forms.FinanceViceMayorForm
-    list_template = RECORD_LIST
-    columns = ("township", "phone", "start_date", "end_date")
+    columns = ("__str__", "township", "phone", "start_date", "end_date")
     select_related = ("township",)
 
 
@@ -33,8 +30,7 @@ class LoanViews(ModelViews):
     chain = "industry"
     filterset_class = filters.LoanFilterSet
     form_class = forms.LoanForm
-    list_template = RECORD_LIST
-    columns = ("bank", "township", "village", "granted_on", "due_on", "status")
+    columns = ("__str__", "bank", "township", "village", "granted_on", "due_on", "status")
     select_related = ("township", "village")
 
 
@@ -43,8 +39,7 @@ class AgriLoanReportViews(ModelViews):
     plural = "agri-loan-reports"
     chain = "industry"
     filterset_class = filters.AgriLoanReportFilterSet
-    list_template = RECORD_LIST
-    columns = ("balance",)
+    columns = ("__str__", "balance",)
 
 
 class HomesteadViews(ModelViews):

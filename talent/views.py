@@ -3,7 +3,7 @@
 Lists whose records are named by one field (a person's name, a training's name) lead with that
 field, linked to the record. Records named by several fields (a secretary's term is "village
 person", an attendance month is "secretary month") lead with their name in its own column
-(``talent/record_list.html``).
+(the ``"__str__"`` column).
 
 A person is linked to a role by their national ID number (``talent.forms.PersonField``), not
 picked from a list of thousands. County-level catalogues (recruiting stations, first-secretary
@@ -34,8 +34,6 @@ from .models import (
     Workstation,
 )
 
-RECORD_LIST = "talent/record_list.html"
-
 
 class PersonViews(ModelViews):
     model = Person
@@ -54,8 +52,7 @@ class VillageSecretaryViews(ModelViews):
     chain = "talent"
     filterset_class = filters.VillageSecretaryFilterSet
     form_class = forms.VillageSecretaryForm
-    list_template = RECORD_LIST
-    columns = ("village__township", "start_date", "end_date", "is_also_director")
+    columns = ("__str__", "village__township", "start_date", "end_date", "is_also_director")
     select_related = ("village__township", "person")
     related = ("assessments",)
 
@@ -66,8 +63,7 @@ class SecretaryAssessmentViews(ModelViews):
     chain = "talent"
     filterset_class = filters.SecretaryAssessmentFilterSet
     form_class = forms.SecretaryAssessmentForm
-    list_template = RECORD_LIST
-    columns = ("kind", "date", "score", "result")
+    columns = ("__str__", "kind", "date", "score", "result")
     select_related = ("secretary__village", "secretary__person")
 
 
@@ -77,8 +73,7 @@ class ReserveCadreViews(ModelViews):
     chain = "talent"
     filterset_class = filters.ReserveCadreFilterSet
     form_class = forms.ReserveCadreForm
-    list_template = RECORD_LIST
-    columns = ("mentor", "since", "status", "appointed_on")
+    columns = ("__str__", "mentor", "since", "status", "appointed_on")
     select_related = ("person", "village")
 
 
@@ -97,8 +92,7 @@ class ReturneeViews(ModelViews):
     chain = "talent"
     filterset_class = filters.ReturneeFilterSet
     form_class = forms.ReturneeForm
-    list_template = RECORD_LIST
-    columns = ("returned_on", "from_city", "station", "previous_occupation", "role")
+    columns = ("__str__", "returned_on", "from_city", "station", "previous_occupation", "role")
     select_related = ("person", "station")
 
 
@@ -149,8 +143,7 @@ class TrainingAttendanceViews(ModelViews):
     chain = "talent"
     filterset_class = filters.TrainingAttendanceFilterSet
     form_class = forms.TrainingAttendanceForm
-    list_template = RECORD_LIST
-    columns = ("completed", "certificate_no")
+    columns = ("__str__", "completed", "certificate_no")
     select_related = ("training", "person")
 
 
@@ -160,8 +153,7 @@ class HonourViews(ModelViews):
     chain = "talent"
     filterset_class = filters.HonourFilterSet
     form_class = forms.HonourForm
-    list_template = RECORD_LIST
-    columns = ("year", "awarded_by")
+    columns = ("__str__", "year", "awarded_by")
     select_related = ("person",)
 
 
@@ -199,8 +191,7 @@ class FirstSecretaryViews(ModelViews):
     chain = "talent"
     filterset_class = filters.FirstSecretaryFilterSet
     form_class = forms.FirstSecretaryForm
-    list_template = RECORD_LIST
-    columns = ("batch", "sending_unit", "sub_alliance", "start_date", "end_date")
+    columns = ("__str__", "batch", "sending_unit", "sub_alliance", "start_date", "end_date")
     select_related = ("person", "village", "batch", "sub_alliance")
     related = ("attendance", "evaluations", "projects")
 
@@ -211,8 +202,7 @@ class FirstSecretaryAttendanceViews(ModelViews):
     chain = "talent"
     filterset_class = filters.FirstSecretaryAttendanceFilterSet
     form_class = forms.FirstSecretaryAttendanceForm
-    list_template = RECORD_LIST
-    columns = ("days_required", "days_present")
+    columns = ("__str__", "days_required", "days_present")
     select_related = ("secretary__person", "secretary__village")
 
 
@@ -222,6 +212,5 @@ class FirstSecretaryEvaluationViews(ModelViews):
     chain = "talent"
     filterset_class = filters.FirstSecretaryEvaluationFilterSet
     form_class = forms.FirstSecretaryEvaluationForm
-    list_template = RECORD_LIST
-    columns = ("grade", "score", "remarks")
+    columns = ("__str__", "grade", "score", "remarks")
     select_related = ("secretary__person", "secretary__village")
