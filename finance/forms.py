@@ -2,14 +2,14 @@
 
 A loan's pledged homestead parcel is typed as its 19-character parcel code (a select of 199,900
 parcels would be unusable), looked up among the parcels the user may read. ID and mobile numbers
-are masked in the forms as on the other pages (``talent.forms.PersonalDataForm``).
+are masked in the forms as on the other pages (``wenshang.forms.PortalModelForm``).
 """
 import re
 
 from django.core.exceptions import ValidationError
 from django.utils.translation import gettext_lazy as _
 
-from talent.forms import LookupField, PersonalDataForm
+from talent.forms import LookupField, LookupModelForm
 
 from .models import FinanceViceMayor, Homestead, LandTransaction, Loan
 
@@ -50,13 +50,13 @@ class HomesteadField(LookupField):
         return super().not_found(value)
 
 
-class FinanceViceMayorForm(PersonalDataForm):
+class FinanceViceMayorForm(LookupModelForm):
     class Meta:
         model = FinanceViceMayor
         fields = "__all__"
 
 
-class HomesteadForm(PersonalDataForm):
+class HomesteadForm(LookupModelForm):
     class Meta:
         model = Homestead
         fields = "__all__"
@@ -66,14 +66,14 @@ class HomesteadForm(PersonalDataForm):
         self.fields["parcel_code"].widget.attrs.update({"placeholder": "370830104201JC00001", "autocapitalize": "characters"})
 
 
-class LoanForm(PersonalDataForm):
+class LoanForm(LookupModelForm):
     class Meta:
         model = Loan
         fields = "__all__"
         field_classes = {"homestead": HomesteadField}
 
 
-class LandTransactionForm(PersonalDataForm):
+class LandTransactionForm(LookupModelForm):
     class Meta:
         model = LandTransaction
         fields = "__all__"

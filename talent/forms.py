@@ -6,17 +6,14 @@ a phone unbearable). Here a person is named by their national ID number and a pa
 parcel code; the code is looked up among the records the user may read, and a code that is not
 found there is a clear error under the field.
 
-``PersonalDataForm`` — ID and mobile numbers appear masked in the edit form for users who may not
-see them (as they do on the list and detail pages); posting the masked value back unchanged keeps
-the stored number. Users who may see them get them in full, and that view is recorded.
-
-Both belong in ``wenshang.forms`` once the kernel takes them; they live here until then.
+``LookupModelForm`` — a model form whose ``LookupField``s know the user and show the record
+currently linked. (ID and mobile numbers are masked in every portal form by
+``wenshang.forms.PortalModelForm``.)
 """
 from django import forms
 from django.core.exceptions import ValidationError
 from django.utils.translation import gettext_lazy as _
 
-from wenshang import privacy
 from wenshang.forms import PortalModelForm
 from wenshang.validators import ID_RE, mask_id_number
 
@@ -53,7 +50,7 @@ class LookupField(forms.ModelChoiceField):
         super().__init__(queryset, **kwargs)
         self.current = None
         self.current_display = None
-        self.user = None  # set by PersonalDataForm
+        self.user = None  # set by LookupModelForm
         attrs = {"autocomplete": "off", "autocapitalize": "characters", "spellcheck": "false"}
         if self.max_length:
             attrs["maxlength"] = str(self.max_length)
@@ -133,30 +130,13 @@ class PersonField(LookupField):
             raise ValidationError(_("A national ID number has 18 characters: 17 digits and a digit or X."), code="id_format")
 
 
-class PersonalDataForm(PortalModelForm):
-    """``PortalModelForm`` that masks ID and mobile numbers for users who may not see them.
-
-    A masked number is shown in the input; if it comes back unchanged the stored number is kept,
-    anything else typed is validated as usual. Users who may see personal data get the numbers in
-    full, and an unbound edit form of such a record is recorded as a view of personal data.
-    """
+class LookupModelForm(PortalModelForm):
+    """``PortalModelForm`` whose ``LookupField``s (a person by ID number, a parcel by its code)
+    know the user and show the record currently linked. ID and mobile numbers are masked by
+    ``PortalModelForm`` itself."""
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
-        self._masked = {}
-        model = self._meta.model
-        personal = privacy.personal_fields(model)  # {attname: mask}; these are CharFields: name == attname
-        stored = {}
-        if self.instance.pk is not None:
-            stored = {name: getattr(self.instance, name) for name in personal if name in self.fields and getattr(self.instance, name)}
-        if privacy.may_see(self.user):
-            if stored and not self.is_bound:
-                privacy.record_access(self.user, model, [self.instance], f"form:{model._meta.model_name}", list(stored))
-        else:
-            for name, value in stored.items():
-                masked = personal[name](value)
-                self.initial[name] = masked
-                self._masked[name] = (masked, value)
         for name, field in self.fields.items():
             if isinstance(field, LookupField):
                 field.user = self.user
@@ -173,13 +153,6 @@ class PersonalDataForm(PortalModelForm):
             return None
         return getattr(self.instance, name)
 
-    def clean(self):
-        cleaned = super().clean()
-        for name, (masked, value) in self._masked.items():
-            if (cleaned.get(name) or "").strip() == masked:
-                cleaned[name] = value
-        return cleaned
-
 
 def with_related(form, name, *related):
     """Load what the options' labels show in one query (a secretary's label is village + person)."""
@@ -188,20 +161,20 @@ def with_related(form, name, *related):
         field.queryset = field.queryset.select_related(*related)
 
 
-class PersonForm(PersonalDataForm):
+class PersonForm(LookupModelForm):
     class Meta:
         model = Person
         fields = "__all__"
 
 
-class VillageSecretaryForm(PersonalDataForm):
+class VillageSecretaryForm(LookupModelForm):
     class Meta:
         model = VillageSecretary
         fields = "__all__"
         field_classes = {"person": PersonField}
 
 
-class SecretaryAssessmentForm(PersonalDataForm):
+class SecretaryAssessmentForm(LookupModelForm):
     class Meta:
         model = SecretaryAssessment
         fields = "__all__"
@@ -211,49 +184,49 @@ class SecretaryAssessmentForm(PersonalDataForm):
         with_related(self, "secretary", "village", "person")
 
 
-class ReserveCadreForm(PersonalDataForm):
+class ReserveCadreForm(LookupModelForm):
     class Meta:
         model = ReserveCadre
         fields = "__all__"
         field_classes = {"person": PersonField}
 
 
-class ReturneeForm(PersonalDataForm):
+class ReturneeForm(LookupModelForm):
     class Meta:
         model = Returnee
         fields = "__all__"
         field_classes = {"person": PersonField}
 
 
-class PartnerForm(PersonalDataForm):
+class PartnerForm(LookupModelForm):
     class Meta:
         model = Partner
         fields = "__all__"
         field_classes = {"person": PersonField}
 
 
-class TrainingAttendanceForm(PersonalDataForm):
+class TrainingAttendanceForm(LookupModelForm):
     class Meta:
         model = TrainingAttendance
         fields = "__all__"
         field_classes = {"person": PersonField}
 
 
-class HonourForm(PersonalDataForm):
+class HonourForm(LookupModelForm):
     class Meta:
         model = Honour
         fields = "__all__"
         field_classes = {"person": PersonField}
 
 
-class FirstSecretaryForm(PersonalDataForm):
+class FirstSecretaryForm(LookupModelForm):
     class Meta:
         model = FirstSecretary
         fields = "__all__"
         field_classes = {"person": PersonField}
 
 
-class FirstSecretaryAttendanceForm(PersonalDataForm):
+class FirstSecretaryAttendanceForm(LookupModelForm):
     class Meta:
         model = FirstSecretaryAttendance
         fields = "__all__"
@@ -263,7 +236,7 @@ class FirstSecretaryAttendanceForm(PersonalDataForm):
         with_related(self, "secretary", "person", "village")
 
 
-class FirstSecretaryEvaluationForm(PersonalDataForm):
+class FirstSecretaryEvaluationForm(LookupModelForm):
     class Meta:
         model = FirstSecretaryEvaluation
         fields = "__all__"

@@ -6,6 +6,8 @@ from django import forms
 from django.core.exceptions import ValidationError
 from django.utils.translation import gettext_lazy as _
 
+from . import privacy
+
 DATE_INPUT = forms.DateInput(format="%Y-%m-%d", attrs={"type": "date"})
 DATETIME_INPUT = forms.DateTimeInput(format="%Y-%m-%dT%H:%M", attrs={"type": "datetime-local"})
 
@@ -50,6 +52,34 @@ class PortalModelForm(forms.ModelForm):
                 widget.attrs.setdefault("rows", 3)
         if not self.is_bound:
             self.initial.setdefault("form_token", uuid.uuid4().hex)
+        self._mask_personal_data()
+
+    def _mask_personal_data(self):
+        """ID and mobile numbers appear masked in the form for users who may not see them; a masked
+        number posted back unchanged keeps the stored one (``clean``), anything else typed is
+        validated as usual. Users who may see them get them in full, and opening such a form is
+        recorded as a view of personal data."""
+        self._masked = {}
+        model = self._meta.model
+        personal = privacy.personal_fields(model)
+        stored = {}
+        if self.instance.pk is not None:
+            stored = {n: getattr(self.instance, n) for n in personal if n in self.fields and getattr(self.instance, n)}
+        if privacy.may_see(self.user):
+            if stored and not self.is_bound:
+                privacy.record_access(self.user, model, [self.instance], f"form:{model._meta.model_name}", list(stored))
+            return
+        for name, value in stored.items():
+            masked = personal[name](value)
+            self.initial[name] = masked
+            self._masked[name] = (masked, value)
+
+    def clean(self):
+        cleaned = super().clean()
+        for name, (masked, value) in self._masked.items():
+            if (cleaned.get(name) or "").strip() == masked:
+                cleaned[name] = value
+        return cleaned
 
     def _current_ids(self, name):
         if self.instance.pk is None:
