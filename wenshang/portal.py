@@ -118,13 +118,26 @@ class ModelViews:
 
     @classmethod
     def breadcrumbs(cls, obj=None):
-        """County → township → village (→ the record) for records that hang on a village."""
+        """County → township → village (→ the list of this kind of record). The township and
+        village are found along the record's ``scope_path`` (a grid event: grid → village → township)."""
         crumbs = [(_("Wenshang County"), reverse("home"))]
-        village = obj if obj is not None and obj._meta.label == "villages.Village" else getattr(obj, "village", None)
-        township = getattr(village, "township", None) or getattr(obj, "township", None)
-        if township is not None and obj is not None and obj._meta.label != "villages.Township":
+        township, village = None, None
+        if obj is not None and obj.pk is not None:
+            label = obj._meta.label
+            if label == "villages.Village":
+                village, township = None, obj.township
+            elif label != "villages.Township":
+                current = obj
+                for part in (cls.model.scope_path or "").split("__")[:-1]:
+                    current = getattr(current, part, None)
+                    if current is None:
+                        break
+                    if current._meta.label == "villages.Village":
+                        village = current
+                township = village.township if village is not None else getattr(current, "township", None)
+        if township is not None:
             crumbs.append((str(township), reverse("villages:township_detail", args=[township.pk])))
-        if village is not None and obj is not None and village is not obj:
+        if village is not None:
             crumbs.append((str(village), reverse("villages:village_detail", args=[village.pk])))
         crumbs.append((cls.model._meta.verbose_name_plural, cls.list_url()))
         return crumbs

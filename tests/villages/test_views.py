@@ -55,3 +55,12 @@ def test_field_errors_are_shown_next_to_the_field(client, staff_a, township_a):
     assert "370830104" in str(response.context["form"].errors["code"])
     assert 'is-invalid' in response.content.decode()
     assert not Village.objects.filter(name="新建村").exists()
+
+
+def test_breadcrumbs_go_from_county_to_township_to_village(client, staff_a, village_a):
+    from grids.models import Grid
+
+    grid = Grid.objects.create(village=village_a, code=f"{village_a.code}001", name="第一网格")
+    client.force_login(staff_a)
+    crumbs = client.get(f"/grids/grids/{grid.pk}/").context["breadcrumbs"]
+    assert [str(label) for label, _ in crumbs[:3]] == ["汶上县", "寅寺镇", "东石楼村"]
