@@ -30,7 +30,7 @@ class LoanViews(ModelViews):
     chain = "industry"
     filterset_class = filters.LoanFilterSet
     form_class = forms.LoanForm
-    columns = ("__str__", "bank", "township", "village", "granted_on", "due_on", "status")
+    columns = ("__str__", "kind", "amount", "bank", "township", "village", "granted_on", "due_on", "status")
     select_related = ("township", "village")
 
 
