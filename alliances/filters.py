@@ -1,9 +1,5 @@
-import django_filters
-from django import forms
-from django.utils.translation import gettext_lazy as _
 
-from villages.models import Township
-from wenshang.filters import PortalFilterSet
+from wenshang.filters import PortalFilterSet, date_range, township_filter
 
 from .models import (
     Advisor,
@@ -22,22 +18,6 @@ from .models import (
     TaskForceUnit,
 )
 
-
-def township_filter(path):
-    """The township of a record, through ``path`` (e.g. ``alliance__township``)."""
-    return django_filters.ModelChoiceFilter(field_name=path, queryset=Township.objects.all(), label=_("township"))
-
-
-
-def date_range(field="date"):
-    """Two filters, on or after and on or before a date (a date picker on phones)."""
-    def widget():
-        return forms.DateInput(format="%Y-%m-%d", attrs={"type": "date"})
-
-    return (
-        django_filters.DateFilter(field_name=field, lookup_expr="gte", label=_("start date"), widget=widget()),
-        django_filters.DateFilter(field_name=field, lookup_expr="lte", label=_("end date"), widget=widget()),
-    )
 
 class EnterpriseFilterSet(PortalFilterSet):
     search_fields = ("name", "credit_code__istartswith", "industry", "legal_representative")

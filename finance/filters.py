@@ -1,11 +1,8 @@
 import re
 
-import django_filters
 from django.db.models import Q
-from django.utils.translation import gettext_lazy as _
 
-from villages.models import Township, Village
-from wenshang.filters import PortalFilterSet
+from wenshang.filters import PortalFilterSet, township_filter, village_filter
 from wenshang.validators import ID_RE
 
 from .models import AgriLoanReport, FinanceViceMayor, Homestead, LandTransaction, Loan
@@ -42,8 +39,8 @@ class HomesteadFilterSet(PortalFilterSet):
     code or its prefix, a full ID number) and scans names and certificate numbers otherwise."""
 
     search_fields = ("parcel_code__startswith", "holder_id_number__exact", "holder_name", "certificate_no")
-    township = django_filters.ModelChoiceFilter(field_name="village__township", queryset=Township.objects.all(), label=_("township"))
-    village = django_filters.ModelChoiceFilter(queryset=Village.objects.order_by("code"), label=_("village"))
+    township = township_filter("village__township")
+    village = village_filter()
 
     class Meta:
         model = Homestead
@@ -63,7 +60,7 @@ class HomesteadFilterSet(PortalFilterSet):
 
 class LandTransactionFilterSet(PortalFilterSet):
     search_fields = ("contract_no", "buyer", "village__name", "village__code__startswith")
-    township = django_filters.ModelChoiceFilter(field_name="village__township", queryset=Township.objects.all(), label=_("township"))
+    township = township_filter("village__township")
 
     class Meta:
         model = LandTransaction

@@ -1,8 +1,7 @@
 import django_filters
 from django.utils.translation import gettext_lazy as _
 
-from villages.models import Township
-from wenshang.filters import PortalFilterSet
+from wenshang.filters import PortalFilterSet, township_filter
 
 from .models import (
     FirstSecretary,
@@ -24,11 +23,6 @@ from .models import (
     VillageSecretary,
     Workstation,
 )
-
-
-def township_filter(path):
-    """The township filter of a model whose township is reached through ``path``."""
-    return django_filters.ModelChoiceFilter(field_name=path, queryset=Township.objects.all(), label=_("township"))
 
 
 class PersonFilterSet(PortalFilterSet):

@@ -1,7 +1,5 @@
-import django_filters
-from django.utils.translation import gettext_lazy as _
 
-from wenshang.filters import PortalFilterSet
+from wenshang.filters import PortalFilterSet, township_filter
 
 from .models import (
     CollectiveIncome,
@@ -44,7 +42,7 @@ class VillageFilterSet(PortalFilterSet):
 
 class TierChangeFilterSet(PortalFilterSet):
     search_fields = ("village__name", "reason")
-    township = django_filters.ModelChoiceFilter(field_name="village__township", queryset=Township.objects.all(), label=_("township"))
+    township = township_filter("village__township")
 
     class Meta:
         model = TierChange
@@ -53,7 +51,7 @@ class TierChangeFilterSet(PortalFilterSet):
 
 class VillageHonourFilterSet(PortalFilterSet):
     search_fields = ("village__name",)
-    township = django_filters.ModelChoiceFilter(field_name="village__township", queryset=Township.objects.all(), label=_("township"))
+    township = township_filter("village__township")
 
     class Meta:
         model = VillageHonour
@@ -62,7 +60,7 @@ class VillageHonourFilterSet(PortalFilterSet):
 
 class CollectiveIncomeFilterSet(PortalFilterSet):
     search_fields = ("village__name", "village__code__startswith")
-    township = django_filters.ModelChoiceFilter(field_name="village__township", queryset=Township.objects.all(), label=_("township"))
+    township = township_filter("village__township")
 
     class Meta:
         model = CollectiveIncome
@@ -87,7 +85,7 @@ class SurveyRoundFilterSet(PortalFilterSet):
 
 class SurveyAssignmentFilterSet(PortalFilterSet):
     search_fields = ("village__name", "leader_name")
-    township = django_filters.ModelChoiceFilter(field_name="village__township", queryset=Township.objects.all(), label=_("township"))
+    township = township_filter("village__township")
 
     class Meta:
         model = SurveyAssignment
@@ -96,7 +94,7 @@ class SurveyAssignmentFilterSet(PortalFilterSet):
 
 class SurveyVisitFilterSet(PortalFilterSet):
     search_fields = ("village__name", "visitors")
-    township = django_filters.ModelChoiceFilter(field_name="village__township", queryset=Township.objects.all(), label=_("township"))
+    township = township_filter("village__township")
 
     class Meta:
         model = SurveyVisit
@@ -105,7 +103,7 @@ class SurveyVisitFilterSet(PortalFilterSet):
 
 class SurveyProblemFilterSet(PortalFilterSet):
     search_fields = ("village__name", "description", "responsible_unit")
-    township = django_filters.ModelChoiceFilter(field_name="village__township", queryset=Township.objects.all(), label=_("township"))
+    township = township_filter("village__township")
 
     class Meta:
         model = SurveyProblem

@@ -34,3 +34,29 @@ class PortalFilterSet(django_filters.FilterSet):
             lookup = field if "__" in field and field.split("__")[-1] in ("exact", "startswith", "istartswith") else f"{field}__icontains"
             condition |= Q(**{lookup: value})
         return queryset.filter(condition)
+
+
+def township_filter(path="village__township"):
+    """A township choice filtering the records through ``path`` (e.g. ``grid__village__township``);
+    ``PortalFilterSet`` limits its choices to the townships the user may read."""
+    from villages.models import Township
+
+    return django_filters.ModelChoiceFilter(field_name=path, queryset=Township.objects.all(), label=_("township"))
+
+
+def village_filter(path="village"):
+    from villages.models import Village
+
+    return django_filters.ModelChoiceFilter(field_name=path, queryset=Village.objects.order_by("code"), label=_("village"))
+
+
+def date_range(field="date"):
+    """Two filters, on or after and on or before a date (a date picker on phones)."""
+
+    def widget():
+        return forms.DateInput(format="%Y-%m-%d", attrs={"type": "date"})
+
+    return (
+        django_filters.DateFilter(field_name=field, lookup_expr="gte", label=_("start date"), widget=widget()),
+        django_filters.DateFilter(field_name=field, lookup_expr="lte", label=_("end date"), widget=widget()),
+    )
