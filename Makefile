@@ -28,7 +28,7 @@ run: venv
 	@echo "  Demo users, password demo12345: admin (county administrator), leader (county official),"
 	@echo "  finance (finance department editor), t<township code> (township staff, e.g. t370830104 寅寺镇)."
 	@echo ""
-	@$(BIN)/celery -A wenshang worker --loglevel=warning --concurrency=1 & worker=$$!; \
+	@$(BIN)/celery -A wenshang worker --beat --loglevel=warning --concurrency=1 & worker=$$!; \
 	trap 'kill $$worker 2>/dev/null; wait $$worker 2>/dev/null' EXIT INT TERM; \
 	$(PY) manage.py runserver --noreload $(HOST):$(PORT)
 
@@ -37,6 +37,10 @@ test: venv
 
 bench: venv
 	$(PY) manage.py bench
+	$(PY) manage.py bench_api
+	$(PY) manage.py migrate --noinput -v0
+	$(PY) manage.py load_demo --if-empty
+	$(PY) manage.py bench_reports
 
 lint: venv
 	$(BIN)/ruff check .

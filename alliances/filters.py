@@ -1,3 +1,6 @@
+import django_filters
+from django.db.models import Min
+from django.utils.translation import gettext_lazy as _
 
 from wenshang.filters import PortalFilterSet, date_range, township_filter
 
@@ -21,6 +24,13 @@ from .models import (
 
 class EnterpriseFilterSet(PortalFilterSet):
     search_fields = ("name", "credit_code__istartswith", "industry", "legal_representative")
+    paired = django_filters.BooleanFilter(method="filter_paired", label=_("in a village-enterprise pairing"))
+
+    def filter_paired(self, queryset, name, value):
+        if value is None:
+            return queryset
+        paired = Pairing.objects.values("enterprise")
+        return queryset.filter(pk__in=paired) if value else queryset.exclude(pk__in=paired)
 
     class Meta:
         model = Enterprise
@@ -29,6 +39,13 @@ class EnterpriseFilterSet(PortalFilterSet):
 
 class MemberUnitFilterSet(PortalFilterSet):
     search_fields = ("name", "secretary_name", "village__name", "enterprise__name")
+    in_alliance = django_filters.BooleanFilter(method="filter_in_alliance", label=_("member of an alliance"))
+
+    def filter_in_alliance(self, queryset, name, value):
+        if value is None:
+            return queryset
+        members = AllianceMembership.objects.values("unit")
+        return queryset.filter(pk__in=members) if value else queryset.exclude(pk__in=members)
 
     class Meta:
         model = MemberUnit
@@ -119,6 +136,14 @@ class AdvisorFilterSet(PortalFilterSet):
 class PairingFilterSet(PortalFilterSet):
     search_fields = ("village__name", "enterprise__name")
     township = township_filter("village__township")
+    # Declared last, so it sees the rows the other filters kept: the first pairing of each
+    # enterprise among them (the list behind "91 enterprises in pairings").
+    one_per_enterprise = django_filters.BooleanFilter(method="filter_one_per_enterprise", label=_("one row per enterprise"))
+
+    def filter_one_per_enterprise(self, queryset, name, value):
+        if not value:
+            return queryset
+        return queryset.filter(pk__in=queryset.order_by().values("enterprise").annotate(first=Min("pk")).values("first"))
 
     class Meta:
         model = Pairing

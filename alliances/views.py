@@ -127,6 +127,12 @@ class FundEntryViews(ModelViews):
             date=instance.date, purpose=instance.purpose, unit=instance.unit,
         )
 
+    @classmethod
+    def delete_object(cls, instance, user):
+        services.delete_fund_entry(user=user, entry=instance)
+
+    api_updatable = False
+
     view_overrides = {"edit": FundEntryEditView, "detail": FundEntryDetailView, "delete": FundEntryDeleteView}
 
 

@@ -1,10 +1,13 @@
 import re
 
-from django.db.models import Q
+import django_filters
+from django.db.models import Min, Q
+from django.utils.translation import gettext_lazy as _
 
-from wenshang.filters import PortalFilterSet, township_filter, village_filter
+from wenshang.filters import PortalFilterSet, date_range, township_filter, village_filter
 from wenshang.validators import ID_RE
 
+from .choices import LoanKind
 from .models import AgriLoanReport, FinanceViceMayor, Homestead, LandTransaction, Loan
 
 PARCEL_PREFIX_RE = re.compile(r"^\d{6,12}(J|JC\d{0,5})?$")
@@ -20,6 +23,17 @@ class FinanceViceMayorFilterSet(PortalFilterSet):
 
 class LoanFilterSet(PortalFilterSet):
     search_fields = ("borrower_name", "borrower_id_number__exact", "bank", "homestead__parcel_code__startswith")
+    kind_in = django_filters.MultipleChoiceFilter(field_name="kind", choices=LoanKind.choices, label=_("kinds"))
+    granted_after, granted_before = date_range("granted_on")
+    # Declared last, so it sees the rows the other filters kept: the first loan of each borrower
+    # among them (a list of borrowers: "146 households", "1,727 people").
+    one_per_borrower = django_filters.BooleanFilter(method="filter_one_per_borrower", label=_("one row per borrower"))
+
+    def filter_one_per_borrower(self, queryset, name, value):
+        if not value:
+            return queryset
+        first = queryset.order_by().values("borrower_id_number").annotate(first=Min("pk")).values("first")
+        return queryset.filter(pk__in=first)
 
     class Meta:
         model = Loan

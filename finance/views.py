@@ -54,6 +54,7 @@ class HomesteadViews(ModelViews):
     columns = ("parcel_code", "holder_name", "holder_id_number", "village", "area", "use", "surveyed_on")
     select_related = ("village",)
     related = ("loans",)
+    api_bulk = True
 
 
 class LandTransactionViews(ModelViews):

@@ -11,6 +11,7 @@ from wenshang.portal import DeleteView, ModelViews
 from wenshang.scope import can
 
 from . import filters, forms, services
+from .api import GridEventSteps
 from .forms import EventStepForm
 from .models import CreditRecord, Grid, GridEvent, GridWorker, Household, LectureHall, LectureSession
 
@@ -75,6 +76,12 @@ class CreditRecordViews(ModelViews):
             points=instance.points, reason=instance.reason,
         )
 
+    @classmethod
+    def delete_object(cls, instance, user):
+        services.delete_credit_record(user=user, record=instance)
+
+    api_bulk = True
+
     view_overrides = {"delete": CreditRecordDeleteView}
 
 
@@ -130,6 +137,7 @@ class GridEventViews(ModelViews):
     columns = ("title", "grid__village", "grid", "category", "status", "reported_at", "assigned_to")
     select_related = ("grid__village",)
     detail_template = "grids/gridevent_detail.html"
+    api_mixins = (GridEventSteps,)  # POST …/grid-events/<id>/advance/
 
     @classmethod
     def urls(cls):

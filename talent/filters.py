@@ -1,8 +1,9 @@
 import django_filters
 from django.utils.translation import gettext_lazy as _
 
-from wenshang.filters import PortalFilterSet, township_filter
+from wenshang.filters import PortalFilterSet, date_range, township_filter
 
+from .choices import TrainingKind
 from .models import (
     FirstSecretary,
     FirstSecretaryAlliance,
@@ -27,6 +28,15 @@ from .models import (
 
 class PersonFilterSet(PortalFilterSet):
     search_fields = ("name", "id_number__exact", "phone__exact", "workplace")
+    trained = django_filters.ChoiceFilter(
+        method="filter_trained", choices=TrainingKind.choices, label=_("completed a training of kind")
+    )
+
+    def filter_trained(self, queryset, name, value):
+        if not value:
+            return queryset
+        done = TrainingAttendance.objects.filter(completed=True, training__kind=value).values("person")
+        return queryset.filter(pk__in=done)
 
     class Meta:
         model = Person
@@ -72,6 +82,7 @@ class RecruitingStationFilterSet(PortalFilterSet):
 class ReturneeFilterSet(PortalFilterSet):
     search_fields = ("person__name", "person__id_number__exact", "from_city", "previous_occupation")
     township = township_filter("person__township")
+    returned_after, returned_before = date_range("returned_on")
 
     class Meta:
         model = Returnee
@@ -156,6 +167,7 @@ class SubAllianceFilterSet(PortalFilterSet):
 class FirstSecretaryFilterSet(PortalFilterSet):
     search_fields = ("person__name", "person__id_number__exact", "village__name", "village__code__startswith", "sending_unit")
     township = township_filter("village__township")
+    batch_year = django_filters.NumberFilter(field_name="batch__year", label=_("batch (year)"))
 
     class Meta:
         model = FirstSecretary

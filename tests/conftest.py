@@ -129,3 +129,18 @@ ROLE_FIXTURES = (
 def users(request):
     """Every user fixture above by its fixture name (``users["staff_a"]``)."""
     return {name: request.getfixturevalue(name) for name in ROLE_FIXTURES}
+
+
+@pytest.fixture
+def make_token(db):
+    """``make_token(name, township=None, read_only=True, expires_days=30, personal_data=False)`` → an
+    ``ApiToken`` with its ``key`` (the only copy of the token)."""
+    from wenshang.api.tokens import create_token
+
+    def make(name="测试系统", township=None, read_only=True, expires_days=30, personal_data=False):
+        token, key = create_token(name=name, township=township, read_only=read_only, expires_days=expires_days,
+                                  personal_data=personal_data)
+        token.key = key
+        return token
+
+    return make

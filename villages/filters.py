@@ -1,6 +1,10 @@
+import django_filters
+from django.db.models import Q
+from django.utils.translation import gettext_lazy as _
 
 from wenshang.filters import PortalFilterSet, township_filter
 
+from .choices import ProblemStatus, ProjectStatus
 from .models import (
     CollectiveIncome,
     County,
@@ -34,6 +38,23 @@ class TownshipFilterSet(PortalFilterSet):
 
 class VillageFilterSet(PortalFilterSet):
     search_fields = ("name", "code__startswith")
+    # The dashboards' drill-downs: villages in a village-enterprise pairing, villages visited in a survey round.
+    paired = django_filters.BooleanFilter(method="filter_paired", label=_("in a village-enterprise pairing"))
+    visited_round = django_filters.ModelChoiceFilter(
+        field_name="survey_visits__round",  # what the method filters on (and how the API schema types it)
+        method="filter_visited_round", queryset=SurveyRound.objects.all(), label=_("visited in survey round")
+    )
+
+    def filter_paired(self, queryset, name, value):
+        from alliances.models import Pairing
+
+        if value is None:
+            return queryset
+        paired = Pairing.objects.values("village")
+        return queryset.filter(pk__in=paired) if value else queryset.exclude(pk__in=paired)
+
+    def filter_visited_round(self, queryset, name, value):
+        return queryset.filter(pk__in=SurveyVisit.objects.filter(round=value).values("village")) if value else queryset
 
     class Meta:
         model = Village
@@ -69,6 +90,10 @@ class CollectiveIncomeFilterSet(PortalFilterSet):
 
 class ProjectFilterSet(PortalFilterSet):
     search_fields = ("name",)
+    status_in = django_filters.MultipleChoiceFilter(field_name="status", choices=ProjectStatus.choices, label=_("statuses"))
+    first_secretary_batch_year = django_filters.NumberFilter(
+        field_name="first_secretary__batch__year", label=_("first-secretary batch (year)")
+    )
 
     class Meta:
         model = Project
@@ -104,6 +129,17 @@ class SurveyVisitFilterSet(PortalFilterSet):
 class SurveyProblemFilterSet(PortalFilterSet):
     search_fields = ("village__name", "description", "responsible_unit")
     township = township_filter("village__township")
+    # Overdue as on the coverage board: not closed, and the deadline before the reference date
+    # (today, or the date the data run to if that is earlier).
+    overdue = django_filters.BooleanFilter(method="filter_overdue", label=_("overdue"))
+
+    def filter_overdue(self, queryset, name, value):
+        if value is None:
+            return queryset
+        from wenshang.reports.data import reference_date
+
+        late = Q(deadline__lt=reference_date()) & ~Q(status=ProblemStatus.CLOSED)
+        return queryset.filter(late) if value else queryset.exclude(late)
 
     class Meta:
         model = SurveyProblem

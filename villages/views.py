@@ -46,6 +46,7 @@ class VillageViews(ModelViews):
     select_related = ("township",)
     related = ("tier_changes", "grids", "honours", "incomes")
     detail_template = "villages/village_detail.html"
+    api_locked_on_update = ("tier",)  # changed by a tier-change record, as in the form
 
 
 class TierChangeViews(ModelViews):
@@ -65,6 +66,8 @@ class TierChangeViews(ModelViews):
     columns = ("village", "date", "from_tier", "to_tier", "decided_by")
     select_related = ("village",)
     _tier_form = None
+    api_read_only_fields = ("from_tier",)  # the village's tier before the change, set by change_tier
+    api_locked_on_update = ("village", "date", "to_tier")
 
     @classmethod
     def get_form_class(cls):
@@ -148,6 +151,14 @@ class SurveyAssignmentViews(ModelViews):
     filterset_class = filters.SurveyAssignmentFilterSet
     columns = ("village", "round", "leader_name", "leader_title", "advisor")
     select_related = ("village", "round", "advisor")
+
+    @classmethod
+    def urls(cls):
+        from django.urls import path
+
+        from .assign import AssignView
+
+        return [path(f"{cls.plural}/assign/", AssignView.as_view(), name="surveyassignment_assign"), *super().urls()]
 
 
 class SurveyVisitViews(ModelViews):

@@ -362,7 +362,7 @@ class UserListView(UserManagementView):
     template_name = "accounts/user_list.html"
 
     def get(self, request):
-        qs = User.objects.restrict(request.user, "change").select_related("township").order_by("username")
+        qs = User.objects.restrict(request.user, "change").filter(is_api_client=False).select_related("township").order_by("username")
         filterset = UserFilterSet(request.GET or None, queryset=qs, request=request)
         if filterset.is_bound and filterset.is_valid():
             qs = filterset.qs
@@ -381,7 +381,7 @@ class UserEditView(UserManagementView):
     def get_object(self, pk):
         if pk is None:
             return User(is_active=True)
-        obj = get_object_or_404(User.objects.restrict(self.request.user, "change"), pk=pk)
+        obj = get_object_or_404(User.objects.restrict(self.request.user, "change").filter(is_api_client=False), pk=pk)
         if not may_edit_account(self.request.user, obj):
             raise PermissionDenied
         return obj

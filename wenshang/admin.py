@@ -17,7 +17,7 @@ from django.db import router, transaction
 from django.utils.translation import gettext_lazy as _
 
 from .choices import Role
-from .models import ImportJob, ObjectChange, PersonalDataAccess, SearchEntry, User
+from .models import ApiToken, ImportJob, ObjectChange, PersonalDataAccess, SearchEntry, User
 from .scope import can, permission_filter
 from .validators import mask_id_number, mask_phone
 
@@ -443,3 +443,26 @@ class SearchEntryAdmin(ReadOnlyAdmin):
     list_filter = ("kind",)
     list_select_related = ("township",)
     search_fields = ("name", "code", "initials")
+
+
+@admin.register(ApiToken)
+class ApiTokenAdmin(ReadOnlyAdmin):
+    """Tokens are made and revoked on the portal's token page (the token is shown once there)."""
+
+    list_display = ("name", "prefix", "township", "read_only", "sees_personal_data", "expires_at", "revoked_at", "last_used_at")
+    list_filter = ("read_only", "township")
+    list_select_related = ("township",)
+    search_fields = ("name", "prefix")
+    exclude = ("key_hash",)
+
+
+# -- survey reports (wenshang.reports): made by the Celery task, read here --------------------------
+from .models import Report  # noqa: E402
+
+
+@admin.register(Report)
+class ReportAdmin(ReadOnlyAdmin):
+    list_display = ("title", "year", "quarter", "version", "status", "progress", "attempt", "trigger", "requested_by", "finished_at")
+    list_filter = ("status", "scope", "year", "quarter", "trigger")
+    list_select_related = ("requested_by",)
+    search_fields = ("title", "subject")

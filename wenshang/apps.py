@@ -8,3 +8,4 @@ class WenshangConfig(AppConfig):
 
     def ready(self):
         from . import audit, search  # noqa: F401  (connect the change-log and search-index signals)
+        from .dashboard import signals as dashboard_signals  # noqa: F401  (dashboards stale after a change)

@@ -15,9 +15,14 @@ class PortalFilterSet(django_filters.FilterSet):
         super().__init__(data, queryset, request=request, prefix=prefix)
         user = getattr(request, "user", None)
         for f in self.filters.values():
-            qs = f.extra.get("queryset")
+            # django-filter builds a choice field from ``f.queryset`` (QuerySetRequestMixin), not
+            # from ``f.extra``: restrict both, so another township's records are neither offered
+            # nor accepted
+            qs = getattr(f, "queryset", None)
+            if qs is None:
+                qs = f.extra.get("queryset")
             if qs is not None and hasattr(qs, "restrict"):
-                f.extra["queryset"] = qs.restrict(user, "view")
+                f.queryset = f.extra["queryset"] = qs.restrict(user, "view")
         for name, field in self.form.fields.items():
             is_select = isinstance(field.widget, (forms.Select, forms.SelectMultiple))
             css = "form-select form-select-sm" if is_select else "form-control form-control-sm"

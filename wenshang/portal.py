@@ -72,6 +72,18 @@ class ModelViews:
         within the user's scope."""
         return save_scoped(instance, user=user)
 
+    @classmethod
+    def delete_object(cls, instance, user):
+        """Delete a record (the API's DELETE). Override to go through the app's service."""
+        delete_scoped(instance, user=user)
+
+    # -- the REST API (wenshang.api) -----------------------------------------------------------
+    api_read_only_fields = ()  # form fields the API never writes (set by a service)
+    api_locked_on_update = ()  # fields fixed once the record exists (a village's tier …)
+    api_updatable = True  # False: records are never changed, only added (a ledger)
+    api_bulk = False  # True: POST …/bulk/ creates up to API_BULK_MAX records at once, all or nothing
+    api_mixins = ()  # classes with DRF @action methods of the entity's own (a grid event's steps)
+
     def __init_subclass__(cls, **kwargs):
         super().__init_subclass__(**kwargs)
         if cls.model is not None:
@@ -439,11 +451,16 @@ def home(request):
     return render(request, "portal/home.html", {"groups": groups})
 
 
+# Pages that are not an entity's list, at the end of a chain's menu: chain → [(msgid, URL name)].
+MENU_PAGES = {"survey": [("Survey coverage board", "reports:coverage"), ("Survey reports", "reports:list")]}
+
+
 def menu():
-    """The navigation: chain → [(label, url)] of every registered entity."""
+    """The navigation: chain → [(label, url)] of every registered entity (and the chain's other pages)."""
     out = []
     for key, label in CHAINS:
         entries = [(cfg.model._meta.verbose_name_plural, cfg.list_url()) for cfg in REGISTRY.values() if cfg.chain == key and cfg.in_menu]
+        entries += [(_(msgid), reverse(name)) for msgid, name in MENU_PAGES.get(key, ())]
         out.append((label, entries))
     return out
 

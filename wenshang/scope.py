@@ -17,7 +17,8 @@ A township-scoped user reads a record whose township is empty only when the mode
 records are shared (``scope_null_visible``, e.g. county-wide alliances and enterprises).
 
 Some models are changed only by county administrators whatever the scope (``admin_only``: users,
-the county and its townships); the change log is changed by nobody (``scope_editable = False``).
+the county and its townships); some are not even read by others (``admin_view_only``: the API
+tokens); the change log is changed by nobody (``scope_editable = False``).
 """
 from django.db import models
 from django.db.models import Q
@@ -40,6 +41,8 @@ def permission_filter(user, model, action):
     role = getattr(user, "role", None)
     if role not in Role.values:
         return False
+    if getattr(model, "admin_view_only", False) and role != Role.ADMIN:
+        return False  # not even read by others (the API tokens)
     if action != "view":
         if getattr(model, "admin_only", False) and role != Role.ADMIN:
             return False

@@ -2,6 +2,8 @@
 module that does the work (HackSoft style)."""
 from celery import shared_task
 
+from .reports.tasks import build_report, quarterly_reports, send_queued  # noqa: F401 - the survey reports' tasks
+
 
 @shared_task(name="wenshang.compute_figures")
 def compute_figures(township_code=None):

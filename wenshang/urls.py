@@ -2,7 +2,7 @@ from django.contrib import admin
 from django.contrib.auth import views as auth_views
 from django.urls import include, path
 
-from .portal import home
+from .dashboard.views import home
 
 urlpatterns = [
     path("", home, name="home"),
@@ -15,9 +15,15 @@ urlpatterns = [
     path("imports/", include("wenshang.urls_imports")),
     path("", include("wenshang.urls_search")),
     path("admin/", admin.site.urls),
+    path("api/", include("wenshang.api.urls")),
+    path("dashboard/", include("wenshang.dashboard.urls")),
+    path("reports/", include("wenshang.reports.urls")),
     path("villages/", include("villages.urls")),
     path("alliances/", include("alliances.urls")),
     path("grids/", include("grids.urls")),
     path("finance/", include("finance.urls")),
     path("talent/", include("talent.urls")),
 ]
+
+handler404 = "wenshang.api.views.not_found"
+handler500 = "wenshang.api.views.server_error"

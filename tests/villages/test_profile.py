@@ -194,3 +194,16 @@ def test_phones_masked_for_staff_and_recorded_when_shown(client, make_user, staf
     contexts = set(PersonalDataAccess.objects.values_list("context", flat=True))
     assert contexts == {"profile:villages"}
     assert PersonalDataAccess.objects.count() == 2  # grid workers, the secretary
+
+
+def test_the_problem_list_filters_overdue_problems_as_the_board_counts_them(client, staff_a, village_a):
+    """Not closed and past the deadline (judged as of the day the data run to): here 问题0 (due
+    2024-02-01) is overdue, 问题1 (due 2099) is not; a closed problem is never overdue."""
+    populate(village_a, 2)
+    SurveyProblem.objects.create(visit=SurveyVisit.objects.first(), village=village_a, category="industry", description="已销号",
+                                 responsible_unit="县农业农村局", deadline=D(2024, 1, 15), status="closed", closed_on=D(2024, 1, 20))
+    client.force_login(staff_a)
+    overdue = client.get("/villages/survey-problems/", {"overdue": "true"}).context["page"].object_list
+    assert [p.description for p in overdue] == ["问题0"]
+    not_overdue = client.get("/villages/survey-problems/", {"overdue": "false"}).context["page"].object_list
+    assert sorted(p.description for p in not_overdue) == sorted(["问题1", "已销号"])

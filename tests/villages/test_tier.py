@@ -144,6 +144,7 @@ class TestTierChangeViews(ModelViewTests):
     """The reusable page tests, with adds going through ``change_tier``."""
 
     config = TierChangeViews
+    api_recreate = False  # the village already has the tier: a new change to it is refused (tests/api/test_writes.py)
     changes = {"reason": "更正后的理由", "decided_by": "县委组织部"}
 
     def make(self, township, n=0):

@@ -66,7 +66,8 @@ from villages.models import (
     VillageHonour,
 )
 from wenshang.admin import ScopedModelAdmin
-from wenshang.models import ImportJob, ObjectChange, PersonalDataAccess, SearchEntry, User
+from wenshang.api.tokens import create_token
+from wenshang.models import ApiToken, ImportJob, ObjectChange, PersonalDataAccess, Report, SearchEntry, User
 from wenshang.scope import can, permission_filter
 from wenshang.validators import credit_check_char, id_check_char
 
@@ -199,6 +200,9 @@ def sample(geo):
     PersonalDataAccess.objects.create(user=viewer, content_type=ContentType.objects.get_for_model(Person),
                                       object_ids=[person.pk], fields=["id_number"], context="detail:people")
     ImportJob.objects.create(user=viewer, township=t, entity="villages", file="imports/x.csv", original_name="x.csv")
+    create_token(name="省平台", township=None, read_only=True)
+    Report.objects.create(scope="township", subject=f"township:{t.code}", township=t, year=2024, quarter=1, version=1,
+                          title="寅寺镇2024年第一季度乡村振兴大调研报告")
     SearchEntry.objects.update_or_create(content_type=ContentType.objects.get_for_model(Village), object_id=v.pk,
                                          defaults={"kind": "village", "township": t, "name": v.name, "code": v.code, "initials": "dsl"})
     return geo
@@ -278,14 +282,14 @@ def test_superuser_gets_every_page(client, accounts, sample, model):
     assert client.get(url(model, "changelist")).status_code == 200
     assert client.get(url(model, "changelist"), {"q": "东石楼"}).status_code == 200
     assert client.get(url(model, "changelist"), {"q": "370830"}).status_code == 200
-    expected_add = 403 if model in (ObjectChange, PersonalDataAccess, ImportJob, SearchEntry) else 200
+    expected_add = 403 if model in (ObjectChange, PersonalDataAccess, ImportJob, SearchEntry, ApiToken, Report) else 200
     assert client.get(url(model, "add")).status_code == expected_add
     obj = model._default_manager.order_by("pk").first()
     assert obj is not None
     response = client.get(url(model, "change", obj.pk))
     assert response.status_code == 200
     assert client.get(url(model, "history", obj.pk)).status_code == 200
-    if model not in (ObjectChange, PersonalDataAccess, ImportJob, SearchEntry, User):
+    if model not in (ObjectChange, PersonalDataAccess, ImportJob, SearchEntry, User, ApiToken, Report):
         assert client.get(url(model, "delete", obj.pk)).status_code == 200
 
 
@@ -375,10 +379,13 @@ def test_every_role_gets_the_pages_its_scope_allows(client, accounts, sample, wh
     assert client.get(reverse("admin:index")).status_code == 200
     for model in portal_models():
         response = client.get(url(model, "changelist"))
+        if permission_filter(user, model, "view") is False:  # only county administrators read the API tokens
+            assert model is ApiToken and who != "county_admin" and response.status_code == 403, model
+            continue
         assert response.status_code == 200, model
         for row in response.context["cl"].result_list:
             assert can(user, "view", row), (model, row)
-        may_add = permission_filter(user, model, "add") is not False and model not in (ObjectChange, PersonalDataAccess, ImportJob, SearchEntry)
+        may_add = permission_filter(user, model, "add") is not False and model not in (ObjectChange, PersonalDataAccess, ImportJob, SearchEntry, ApiToken, Report)
         if model is User:
             may_add = may_add and who == "county_admin"
         assert client.get(url(model, "add")).status_code == (200 if may_add else 403), model

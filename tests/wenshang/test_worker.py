@@ -22,8 +22,21 @@ def database_url():
     return f"postgres://{auth}@{s['HOST'] or '127.0.0.1'}:{s['PORT'] or 5432}/{s['NAME']}"
 
 
+def fresh_broker_pools():
+    """Forget this process's broker connections, so the task is sent over a new one (an earlier
+    test may have left a pool of the Celery app closed: "Acquire on closed pool")."""
+    from kombu import pools
+
+    from wenshang.celery import app
+
+    pools.reset()
+    app._pool = None
+    app.amqp._producer_pool = None
+
+
 @pytest.fixture
 def worker(transactional_db, tmp_path):
+    fresh_broker_pools()
     env = dict(os.environ, DJANGO_SETTINGS_MODULE="wenshang.settings.test", DATABASE_URL=database_url())
     log = tmp_path / "worker.log"
     proc = subprocess.Popen(

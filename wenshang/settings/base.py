@@ -30,6 +30,7 @@ INSTALLED_APPS = [
     "django.contrib.humanize",
     "rest_framework",
     "django_filters",
+    "drf_spectacular",
     "wenshang",
     "villages",
     "alliances",
@@ -139,10 +140,52 @@ CELERY_TASK_TIME_LIMIT = 30 * 60
 CELERY_TASK_SOFT_TIME_LIMIT = 25 * 60
 CELERY_BROKER_CONNECTION_TIMEOUT = 3
 
+# The REST API (wenshang.api): tokens for systems, the session for the browser.
 REST_FRAMEWORK = {
-    "DEFAULT_AUTHENTICATION_CLASSES": ["rest_framework.authentication.SessionAuthentication"],
+    "DEFAULT_AUTHENTICATION_CLASSES": [
+        "wenshang.api.auth.TokenAuthentication",
+        "rest_framework.authentication.SessionAuthentication",
+    ],
     "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
     "DEFAULT_FILTER_BACKENDS": ["django_filters.rest_framework.DjangoFilterBackend"],
+    "DEFAULT_THROTTLE_CLASSES": ["wenshang.api.auth.TokenRateThrottle"],
+    "DEFAULT_THROTTLE_RATES": {"api": env.str("API_RATE", default="600/min")},
+    "DEFAULT_RENDERER_CLASSES": ["rest_framework.renderers.JSONRenderer", "rest_framework.renderers.BrowsableAPIRenderer"],
+    "DEFAULT_PARSER_CLASSES": ["rest_framework.parsers.JSONParser"],
+    "EXCEPTION_HANDLER": "wenshang.api.views.exception_handler",
+    "DEFAULT_SCHEMA_CLASS": "wenshang.api.schema.PortalAutoSchema",
+    "UNAUTHENTICATED_USER": "django.contrib.auth.models.AnonymousUser",
+}
+API_MAX_BODY = env.int("API_MAX_BODY", default=5 * 1024 * 1024)  # bytes per request
+API_BULK_MAX = env.int("API_BULK_MAX", default=1000)  # records per bulk request
+
+SPECTACULAR_SETTINGS = {
+    "TITLE": "汶上县乡村振兴“三链融合”服务平台 接口",
+    "DESCRIPTION": (
+        "供其他系统（省乡村振兴平台、网格员手机应用、银行信贷系统等）读取和提交数据的接口。"
+        "每类记录一个端点：/api/v1/<应用>/<记录类别>/。认证用系统令牌（请求头 Authorization: Bearer ws_…）；"
+        "令牌有范围（全县或一个镇街）、只读或读写、有效期，可随时吊销。错误一律答 "
+        "{status, code, message, errors}。身份证号、手机号默认打码。"
+    ),
+    "VERSION": "1.0",
+    "SERVE_INCLUDE_SCHEMA": False,
+    "SERVE_PERMISSIONS": ["rest_framework.permissions.AllowAny"],
+    "SWAGGER_UI_DIST": STATIC_URL + "vendor/swagger-ui-5.33.1",
+    "SWAGGER_UI_FAVICON_HREF": STATIC_URL + "vendor/swagger-ui-5.33.1/favicon-32x32.png",
+    "SWAGGER_UI_SETTINGS": {"persistAuthorization": True, "displayRequestDuration": True, "docExpansion": "none", "filter": True},
+    "COMPONENT_SPLIT_REQUEST": True,
+    "ENUM_GENERATE_CHOICE_DESCRIPTION": True,
+    "SCHEMA_PATH_PREFIX": "/api/v1",
+    "ENUM_NAME_OVERRIDES": {  # one name per choice set (several models have a "tier" or a "status")
+        "TierEnum": "villages.choices.Tier",
+        "PairingStatusEnum": "alliances.choices.PairingStatus",
+        "ResponsibilityStatusEnum": "alliances.choices.ResponsibilityStatus",
+        "LoanStatusEnum": "finance.choices.LoanStatus",
+        "EventStatusEnum": "grids.choices.EventStatus",
+        "ReserveStatusEnum": "talent.choices.ReserveStatus",
+        "ProjectStatusEnum": "villages.choices.ProjectStatus",
+        "ProblemStatusEnum": "villages.choices.ProblemStatus",
+    },
 }
 
 LOGIN_URL = "login"
@@ -182,3 +225,41 @@ IMPORT_MAX_BYTES = env.int("IMPORT_MAX_BYTES", default=50 * 1024 * 1024)
 IMPORT_ASYNC_ROWS = env.int("IMPORT_ASYNC_ROWS", default=5000)
 # Uploads go to a temporary file above FILE_UPLOAD_MAX_MEMORY_SIZE (Django's 2.5 MB default), so a
 # large file is never held in memory; DATA_UPLOAD_MAX_MEMORY_SIZE does not count file fields.
+
+# -- Survey reports (wenshang.reports) -------------------------------------------------------------
+# The quarterly grand-survey reports are made by the ``reports.build`` Celery task (acks late and
+# rejected when its worker is lost: a worker killed mid-report re-runs it once; see wenshang/reports/
+# tasks.py). Files go to MEDIA_ROOT/reports/, written under a temporary name and renamed when complete.
+from celery.schedules import crontab  # noqa: E402
+
+REPORTS_DIR = env.str("REPORTS_DIR", default=str(Path(MEDIA_ROOT) / "reports"))
+REPORT_SOFT_TIME_LIMIT = env.int("REPORT_SOFT_TIME_LIMIT", default=10 * 60)  # seconds: the run fails with a reason
+REPORT_TIME_LIMIT = env.int("REPORT_TIME_LIMIT", default=12 * 60)  # seconds: the worker process is killed
+# A running report with no sign of life for this long is taken over (or failed after REPORT_MAX_ATTEMPTS runs).
+REPORT_STALE_SECONDS = env.int("REPORT_STALE_SECONDS", default=REPORT_TIME_LIMIT + 60)
+REPORT_MAX_ATTEMPTS = env.int("REPORT_MAX_ATTEMPTS", default=3)
+# A queued report whose message the broker took this long ago but no worker started is sent again.
+REPORT_RESEND_SECONDS = env.int("REPORT_RESEND_SECONDS", default=10 * 60)
+# PDF font: Noto Sans CJK SC (Debian's fonts-noto-cjk; face 2 of the collection is Simplified Chinese).
+REPORT_FONT = env.str("REPORT_FONT", default="/usr/share/fonts/opentype/noto/NotoSansCJK-Regular.ttc")
+REPORT_FONT_BOLD = env.str("REPORT_FONT_BOLD", default="/usr/share/fonts/opentype/noto/NotoSansCJK-Bold.ttc")
+REPORT_FONT_INDEX = env.int("REPORT_FONT_INDEX", default=2)
+# The broker must answer a request quickly: a down or hanging broker costs the request ~1 s, then
+# the report stays queued (the outbox) and is sent by the sweep below once the broker is back.
+REPORT_SEND_RETRY_POLICY = {"max_retries": 1, "interval_start": 0, "interval_step": 0.2, "interval_max": 0.2}
+if REDIS_URL:
+    # visibility_timeout must exceed the hard time limit, or a slow report would be delivered twice.
+    CELERY_BROKER_TRANSPORT_OPTIONS = {
+        **CELERY_BROKER_TRANSPORT_OPTIONS,
+        "visibility_timeout": env.int("CELERY_VISIBILITY_TIMEOUT", default=CELERY_BROKER_TRANSPORT_OPTIONS.get("visibility_timeout", 3600)),
+        "socket_timeout": 1.0,
+        "socket_connect_timeout": 1.0,
+    }
+CELERY_BEAT_SCHEDULE_FILENAME = str(VAR_DIR / "celery" / "beat-schedule")
+CELERY_BEAT_SCHEDULE = {
+    # 00:30 on the first day of each quarter: the county's and every township's report of the quarter before.
+    "quarterly-survey-reports": {"task": "reports.quarterly", "schedule": crontab(minute=30, hour=0, day_of_month=1, month_of_year="1,4,7,10")},
+    # Reports whose message never reached the broker (it was down) are sent again.
+    "send-queued-reports": {"task": "reports.send_queued", "schedule": 60.0},
+}
+# -- end of survey reports ---------------------------------------------------------------------------

@@ -1,0 +1,432 @@
+"""The API's views: one ``ModelViewSet`` per entity, made from its ``ModelViews`` (``viewset_for``),
+the figures, and the error format every response shares.
+
+Errors always look alike, whatever went wrong::
+
+    {"status": 400, "code": "invalid", "message": "提交的数据有误：…", "errors": {"amount": ["…"]}}
+
+``errors`` is present for invalid data (field → messages; ``non_field_errors`` for the record as
+a whole); bulk requests add ``items``: ``[{"index": 3, "errors": {…}}]``.
+"""
+from django.conf import settings
+from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
+from django.core.exceptions import ValidationError as DjangoValidationError
+from django.db import models, transaction
+from django.db.models import Prefetch
+from django.http import Http404, JsonResponse
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
+from django_filters.rest_framework import DjangoFilterBackend
+from drf_spectacular.utils import OpenApiParameter, extend_schema
+from rest_framework import exceptions, filters, pagination, permissions, serializers, status, viewsets
+from rest_framework.decorators import action
+from rest_framework.response import Response
+from rest_framework.views import APIView
+from rest_framework.views import exception_handler as drf_exception_handler
+
+from wenshang import privacy
+from wenshang.models import ApiToken
+from wenshang.scope import can
+
+from .auth import touch_after
+from .serializers import django_errors, serializer_for
+
+ACTIONS = {"GET": "view", "HEAD": "view", "OPTIONS": "view", "POST": "add", "PUT": "change", "PATCH": "change", "DELETE": "delete"}
+
+
+# -- errors ------------------------------------------------------------------------------------
+CODES = {
+    400: "invalid",
+    401: "not_authenticated",
+    403: "permission_denied",
+    404: "not_found",
+    405: "method_not_allowed",
+    406: "not_acceptable",
+    413: "too_large",
+    415: "unsupported_media_type",
+    429: "throttled",
+}
+
+
+def error_body(status_code, message, errors=None, items=None):
+    body = {"status": status_code, "code": CODES.get(status_code, "error"), "message": str(message)}
+    if errors:
+        body["errors"] = errors
+    if items:
+        body["items"] = items
+    return body
+
+
+def _first_message(detail):
+    if isinstance(detail, dict):
+        for value in detail.values():
+            return _first_message(value)
+    if isinstance(detail, list) and detail:
+        return _first_message(detail[0])
+    return str(detail)
+
+
+def exception_handler(exc, context):
+    """DRF's handler, answering every error in the shared format."""
+    if isinstance(exc, DjangoValidationError):
+        exc = exceptions.ValidationError(django_errors(exc))
+    elif isinstance(exc, DjangoPermissionDenied):
+        exc = exceptions.PermissionDenied(str(exc) or None)
+    elif isinstance(exc, Http404):  # get_object_or_404's English "No Loan matches the given query."
+        exc = exceptions.NotFound(_("There is no such record, or it is not within your scope."))
+    elif isinstance(exc, exceptions.NotAuthenticated):
+        original = exc
+        exc = exceptions.NotAuthenticated(_("Send your token in a header: Authorization: Bearer <token>."))
+        exc.status_code = original.status_code  # set by DRF: 401 with a WWW-Authenticate header
+        if hasattr(original, "auth_header"):
+            exc.auth_header = original.auth_header
+    elif isinstance(exc, exceptions.ParseError):
+        exc = exceptions.ParseError(_("The body is not valid JSON (%(detail)s).") % {"detail": str(exc.detail).split(" - ", 1)[-1]})
+    elif isinstance(exc, exceptions.UnsupportedMediaType):
+        exc = exceptions.UnsupportedMediaType(
+            exc.detail, _("Send the body as JSON, with the header Content-Type: application/json."))
+    response = drf_exception_handler(exc, context)
+    if response is None:
+        return None
+    data = response.data
+    if isinstance(exc, exceptions.ValidationError):
+        if isinstance(data, list):
+            data = {"non_field_errors": data}
+        items = getattr(exc, "items", None)  # a bulk request: [{"index": n, "errors": {…}}]
+        if items:
+            first = _("item %(index)s: %(problem)s") % {"index": items[0]["index"], "problem": _first_message(items[0]["errors"])}
+            response.data = error_body(response.status_code, _("The data sent is not valid: %(first)s") % {"first": first}, items=items)
+        else:
+            message = _("The data sent is not valid: %(first)s") % {"first": _first_message(data)}
+            response.data = error_body(response.status_code, message, errors=data)
+    else:
+        detail = data.get("detail", data) if isinstance(data, dict) else data
+        response.data = error_body(response.status_code, detail)
+        if isinstance(exc, exceptions.Throttled) and exc.wait:
+            response.data["retry_after"] = int(exc.wait)
+    return response
+
+
+class PayloadTooLarge(exceptions.APIException):
+    status_code = 413
+    default_detail = gettext_lazy("The request is too large.")
+    default_code = "too_large"
+
+
+def not_found(request, exception=None):
+    """The 404 of any address under /api/ that is not an endpoint (set as the site's handler404)."""
+    if request.path.startswith("/api/"):
+        from django.urls import Resolver404, resolve
+
+        message = _("There is no such endpoint: %(path)s") % {"path": request.path}
+        if not request.path.endswith("/"):
+            try:
+                resolve(request.path + "/")
+                message += _(" (addresses end with “/”: %(path)s/)") % {"path": request.path}
+            except Resolver404:
+                pass
+        message += _(" The endpoints are listed at /api/v1/ and described at /api/docs/.")
+        return JsonResponse(error_body(404, message), status=404, json_dumps_params={"ensure_ascii": False})
+    from django.views.defaults import page_not_found
+
+    return page_not_found(request, exception)
+
+
+def server_error(request):
+    if request.path.startswith("/api/"):
+        return JsonResponse(error_body(500, _("Server error. The administrator has been told; please try again later.")), status=500,
+                            json_dumps_params={"ensure_ascii": False})
+    from django.views.defaults import server_error as default
+
+    return default(request)
+
+
+# -- rights ------------------------------------------------------------------------------------
+def action_of(request, view):
+    """The scope action a request needs: by its method, unless the endpoint's own action says
+    otherwise (a grid event's next step is a change, though it is POSTed)."""
+    return getattr(view, "scope_actions", {}).get(getattr(view, "action", None)) or ACTIONS.get(request.method, "change")
+
+
+class ScopedPermission(permissions.BasePermission):
+    """The rights of the pages: ``wenshang.scope.can`` for the model, then for the record; a
+    read-only token never writes."""
+
+    def has_permission(self, request, view):
+        user = request.user
+        if not (user and user.is_authenticated):
+            return False
+        action_name = action_of(request, view)
+        if action_name != "view" and isinstance(request.auth, ApiToken) and request.auth.read_only:
+            self.message = _("This token is read-only: it may not add, change or delete records.")
+            return False
+        model = getattr(view, "model", None)
+        if model is not None and not can(user, action_name, model):
+            self.message = _("You may not %(action)s %(what)s.") % {
+                "action": {"view": _("read"), "add": _("add"), "change": _("change"), "delete": _("delete")}[action_name],
+                "what": model._meta.verbose_name_plural,
+            }
+            return False
+        return True
+
+    def has_object_permission(self, request, view, obj):
+        action_name = action_of(request, view)
+        if action_name == "view":
+            return True  # the queryset holds only what the caller may read
+        if not can(request.user, action_name, obj):
+            self.message = _("You may not %(action)s this record.") % {"action": {"change": _("change"), "delete": _("delete")}.get(action_name, action_name)}
+            return False
+        return True
+
+
+# -- pages of results --------------------------------------------------------------------------
+class CursorPagination(pagination.CursorPagination):
+    """``next``/``previous`` links, no ``COUNT(*)``: as fast on page 2,000 of the parcels as on page 1."""
+
+    ordering = ("id",)
+    page_size = 100
+    page_size_query_param = "page_size"
+    max_page_size = 1000
+    page_size_query_description = gettext_lazy("Records per page (1–1000, 100 by default).")
+    cursor_query_description = gettext_lazy("The page to read: take it from the “next” or “previous” link of the answer.")
+
+    def get_paginated_response_schema(self, schema):
+        body = super().get_paginated_response_schema(schema)
+        body["properties"]["next"]["description"] = "下一页的地址；没有下一页时为空"
+        body["properties"]["previous"]["description"] = "上一页的地址；第一页时为空"
+        for name in ("next", "previous"):
+            body["properties"][name].pop("example", None)  # DRF's example points at api.example.org
+        body["properties"]["results"]["description"] = "本页的记录"
+        body["required"] = ["next", "previous", "results"]
+        return body
+
+
+ORDERABLE = (models.CharField, models.DateField, models.IntegerField, models.DecimalField, models.AutoField, models.BigAutoField)
+
+
+def orderable_fields(model):
+    return ["id"] + [
+        f.name for f in model._meta.concrete_fields
+        if not f.primary_key and not f.is_relation and not f.null and isinstance(f, ORDERABLE) and not isinstance(f, models.BooleanField)
+    ]
+
+
+class OrderingFilter(filters.OrderingFilter):
+    """``ordering=field`` or ``-field`` on one field; ``id`` breaks ties so the order is stable."""
+
+    ordering_description = gettext_lazy("Order by one field (“-” first for descending), e.g. -id.")
+
+    def get_ordering(self, request, queryset, view):
+        ordering = list(super().get_ordering(request, queryset, view) or ["id"])[:1]
+        if ordering[0].lstrip("-") != "id":
+            ordering.append("-id" if ordering[0].startswith("-") else "id")
+        return ordering
+
+
+# -- the endpoints -----------------------------------------------------------------------------
+class TouchTokenMixin:
+    def finalize_response(self, request, response, *args, **kwargs):
+        return touch_after(request, super().finalize_response(request, response, *args, **kwargs))
+
+
+class PortalViewSet(TouchTokenMixin, viewsets.ModelViewSet):
+    config = None
+    model = None
+    permission_classes = [ScopedPermission]
+    pagination_class = CursorPagination
+    filter_backends = [DjangoFilterBackend, OrderingFilter]
+
+    def initial(self, request, *args, **kwargs):
+        length = request.META.get("CONTENT_LENGTH") or 0
+        try:
+            length = int(length)
+        except ValueError:
+            length = 0
+        if length > settings.API_MAX_BODY:
+            raise PayloadTooLarge(_("The request is %(size)s bytes; at most %(max)s are accepted. Send fewer records per request.")
+                                  % {"size": length, "max": settings.API_MAX_BODY})
+        super().initial(request, *args, **kwargs)
+
+    def get_queryset(self):
+        user = self.request.user
+        qs = self.model.objects.restrict(user, "view")
+        many = [  # related records listed by id: only those the caller may read
+            Prefetch(f.name, queryset=f.related_model._default_manager.restrict(user, "view").only("pk"))
+            if hasattr(f.related_model._default_manager, "restrict") else f.name
+            for f in self.model._meta.many_to_many
+        ]
+        return qs.prefetch_related(*many) if many else qs
+
+    def list(self, request, *args, **kwargs):
+        response = super().list(request, *args, **kwargs)
+        self._record_access(response.data.get("results", []), "list")
+        return response
+
+    def retrieve(self, request, *args, **kwargs):
+        response = super().retrieve(request, *args, **kwargs)
+        self._record_access([response.data], "detail")
+        return response
+
+    def _record_access(self, rows, where):
+        fields = privacy.personal_fields(self.model)
+        if fields and rows and privacy.may_see(self.request.user):
+            privacy.record_access(self.request.user, self.model, [row["id"] for row in rows], f"api:{where}:{self.config.plural}")
+
+    def perform_destroy(self, instance):
+        try:
+            self.config.delete_object(instance, self.request.user)
+        except (models.ProtectedError, models.RestrictedError) as exc:
+            names = sorted({str(o._meta.verbose_name) for o in exc.protected_objects})
+            raise Conflict(_("“%(obj)s” cannot be deleted: %(what)s still refer to it.") % {"obj": instance, "what": "、".join(names)}) from None
+
+    # -- bulk create -------------------------------------------------------------------------
+    def create_many(self, request):
+        """Create many records at once: all of them, or none (every problem is listed by item).
+        The ``bulk`` action of the entities with ``api_bulk`` (``viewset_for``)."""
+        items = request.data.get("items") if isinstance(request.data, dict) else request.data
+        if not isinstance(items, list) or not items:
+            raise exceptions.ValidationError({"items": [_("Send a JSON list of records (or {\"items\": [...]}).")]})
+        if len(items) > settings.API_BULK_MAX:
+            raise exceptions.ValidationError({"items": [_("At most %(max)s records per request; this one has %(n)s.") % {"max": settings.API_BULK_MAX, "n": len(items)}]})
+        problems, serializers_ok = [], []
+        for index, item in enumerate(items):
+            serializer = self.get_serializer(data=item)
+            if serializer.is_valid():
+                serializers_ok.append((index, serializer))
+            else:
+                problems.append({"index": index, "errors": serializer.errors})
+        if problems:
+            raise BulkInvalid(problems)
+        created = []
+        with transaction.atomic():
+            for index, serializer in serializers_ok:
+                try:
+                    created.append(serializer.save())  # each in a savepoint of its own (PortalSerializer._save)
+                except exceptions.ValidationError as exc:
+                    problems.append({"index": index, "errors": exc.detail})
+            if problems:
+                transaction.set_rollback(True)
+        if problems:
+            raise BulkInvalid(problems)
+        return Response({"created": len(created), "ids": [obj.pk for obj in created]}, status=status.HTTP_201_CREATED)
+
+
+class BulkInvalid(exceptions.ValidationError):
+    """Some items of a bulk request are not valid: each is listed with its index (from 0)."""
+
+    def __init__(self, items):
+        super().__init__(_("%(n)s of the records sent are not valid; nothing was written.") % {"n": len(items)})
+        self.items = [{"index": item["index"], "errors": item["errors"]} for item in items]
+
+
+class Conflict(exceptions.APIException):
+    status_code = 409
+    default_code = "conflict"
+
+
+CODES[409] = "conflict"
+
+
+def viewset_for(config):
+    names = ["get", "post", "put", "patch", "delete", "head", "options"]
+    if not config.api_updatable:
+        names = [n for n in names if n not in ("put", "patch")]
+    attrs = {
+        "config": config,
+        "model": config.model,
+        "queryset": config.model.objects.all(),  # for the schema; get_queryset restricts it
+        "serializer_class": serializer_for(config),
+        "filterset_class": config.filterset_class,
+        "ordering_fields": orderable_fields(config.model),
+        "http_method_names": names,
+        "__doc__": str(config.model._meta.verbose_name_plural),
+    }
+    if config.api_bulk:
+        def bulk(self, request):
+            return self.create_many(request)
+
+        attrs["bulk"] = action(detail=False, methods=["post"], url_path="bulk")(bulk)  # a function of its own per entity
+    return type(f"{config.model.__name__}ViewSet", (*config.api_mixins, PortalViewSet), attrs)
+
+
+# -- the figures -------------------------------------------------------------------------------
+class FigureSerializer(serializers.Serializer):
+    key = serializers.CharField(help_text=gettext_lazy("The figure's key, as in seed_figures.csv."))
+    label = serializers.CharField(help_text=gettext_lazy("What the figure counts."))
+    value = serializers.FloatField(allow_null=True, help_text=gettext_lazy("Empty for a county-only figure asked for a township."))
+    unit = serializers.CharField(help_text=gettext_lazy("count, yuan, mu or percent."))
+    period = serializers.CharField(help_text=gettext_lazy("cumulative, year YYYY, batch YYYY or the latest quarter."))
+    chain = serializers.CharField()
+
+
+class FiguresSerializer(serializers.Serializer):
+    as_of = serializers.DateField(help_text=gettext_lazy("The date the records run to (数据截至)."))
+    township = serializers.DictField(allow_null=True, help_text=gettext_lazy("The township asked for; empty for the county."))
+    figures = FigureSerializer(many=True, help_text=gettext_lazy("The figures, in the order of the article's list."))
+
+
+
+class FiguresView(TouchTokenMixin, APIView):
+    """The article's headline figures computed from the records, for the county or one township:
+    the same numbers as ``python manage.py figures``."""
+
+    permission_classes = [ScopedPermission]
+
+    @extend_schema(
+        summary="主要指标（按记录计算）",
+        description="文章中的各项主要指标，全部由记录实时计算，与 python manage.py figures 的结果相同。"
+                    "默认为全县；township 为镇街代码时为该镇街（镇街的令牌只能取本镇街）。仅限全县的指标对镇街为空值。",
+        responses=FiguresSerializer,
+        parameters=[OpenApiParameter("township", str, description=gettext_lazy(
+            "A township's 9-digit code; empty: the county (a township's token: its township)."))],
+    )
+    def get(self, request):
+        from villages.models import Township
+        from wenshang import figures
+
+        code = request.query_params.get("township", "").strip()
+        user = request.user
+        township = None
+        if code:
+            township = Township.objects.restrict(user, "view").filter(code=code).first()
+            if township is None:
+                raise exceptions.NotFound(_("No township with code %(code)s in your scope.") % {"code": code})
+        elif user.township_id:
+            township = user.township  # a township's token or staff: their township
+        values = figures.compute(township=township)
+        info = figures.catalogue()
+        return Response({
+            "as_of": str(settings.PORTAL_DATA_AS_OF),
+            "township": {"code": township.code, "name": township.name} if township else None,
+            "figures": [
+                {"key": key, "label": info[key].label, "value": value, "unit": info[key].unit, "period": info[key].period, "chain": info[key].chain}
+                for key, value in values.items()
+            ],
+        })
+
+
+class IndexView(APIView):
+    """/api/v1/: every endpoint of the API, by app, with what it holds."""
+
+    permission_classes = [permissions.AllowAny]
+
+    @extend_schema(exclude=True)
+    def get(self, request):
+        from django.apps import apps as django_apps
+
+        from wenshang.portal import REGISTRY
+
+        endpoints = {}
+        for config in REGISTRY.values():
+            app = str(django_apps.get_app_config(config.app()).verbose_name)
+            endpoints.setdefault(app, []).append({
+                "url": request.build_absolute_uri(f"/api/v1/{config.app()}/{config.plural}/"),
+                "name": str(config.model._meta.verbose_name_plural),
+                "bulk": bool(config.api_bulk),
+            })
+        return Response({
+            "documentation": request.build_absolute_uri("/api/docs/"),
+            "schema": request.build_absolute_uri("/api/schema/"),
+            "figures": request.build_absolute_uri("/api/v1/figures/"),
+            "endpoints": endpoints,
+        })

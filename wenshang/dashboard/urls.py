@@ -1,0 +1,12 @@
+from django.urls import path
+
+from . import views
+
+app_name = "dashboard"
+
+urlpatterns = [
+    path("townships/<int:pk>/", views.township, name="township"),
+    path("compare/", views.compare, name="compare"),
+    path("map/", views.county_map, name="map"),
+    path("map/data/", views.map_data, name="map_data"),
+]

@@ -1,0 +1,467 @@
+"""What a quarterly survey report says, as plain data computed from the records.
+
+``collect(subject, year, quarter)`` reads the records of the report's villages (the county, one
+township or one joint-committee zone) in a fixed number of SQL queries, whatever the number of
+villages (about 30), and returns dicts and lists only: the PDF and the XLSX are written from it.
+
+Judgements are made as of the quarter's last day, so a report of a past quarter says what was
+true then: a problem is open at the quarter's end when it was found by then and not closed by
+then, overdue when its deadline had passed; a village's tier is the one its tier history gives
+for that day. The chains' indicators are the quarter's flows (loans granted, projects started,
+activities held …) next to the previous quarter's.
+"""
+import datetime as dt
+from collections import Counter, defaultdict
+from dataclasses import dataclass
+from decimal import Decimal
+
+from django.conf import settings
+from django.db.models import Count, F, Q, Sum
+from django.utils import timezone
+
+QUARTER_ZH = {1: "第一季度", 2: "第二季度", 3: "第三季度", 4: "第四季度"}
+RATINGS = (
+    ("rating_organization", "组织建设"),
+    ("rating_industry", "产业发展"),
+    ("rating_talent", "人才队伍"),
+    ("rating_governance", "乡村治理"),
+    ("rating_environment", "人居环境"),
+)
+CATEGORY_ZH = {
+    "organization": "组织建设", "industry": "产业发展", "talent": "人才队伍", "governance": "乡村治理",
+    "environment": "人居环境", "livelihood": "民生保障",
+}
+TIER_ZH = {"foundation": "强基", "excellence": "创优", "model": "示范"}
+STATUS_ZH = {"open": "未整改", "in_progress": "整改中", "closed": "已销号"}
+
+
+def quarter_dates(year, quarter):
+    start = dt.date(year, 3 * quarter - 2, 1)
+    end = dt.date(year + (quarter == 4), 1 if quarter == 4 else 3 * quarter + 1, 1) - dt.timedelta(days=1)
+    return start, end
+
+
+def previous_quarter(year, quarter):
+    return (year - 1, 4) if quarter == 1 else (year, quarter - 1)
+
+
+def quarter_of(date):
+    return date.year, (date.month - 1) // 3 + 1
+
+
+def pct(part, whole):
+    if not whole:
+        return None
+    return round(part * 100 / whole, 1)
+
+
+def change_pct(now, before):
+    if now is None or before in (None, 0):
+        return None
+    return round((float(now) / float(before) - 1) * 100, 1)
+
+
+# -- the subject ----------------------------------------------------------------------------------
+@dataclass(frozen=True)
+class Subject:
+    """What a report covers: ``county``, ``township:<code>`` or ``zone:<joint committee id>``."""
+
+    scope: str
+    township: object = None  # villages.Township (township reports; a zone's township when it lies in one)
+    committee: object = None  # alliances.JointCommittee (zone reports)
+
+    @property
+    def key(self):
+        if self.scope == "township":
+            return f"township:{self.township.code}"
+        if self.scope == "zone":
+            return f"zone:{self.committee.pk}"
+        return "county"
+
+    @property
+    def name(self):
+        from villages.models import County
+
+        if self.scope == "township":
+            return self.township.name
+        if self.scope == "zone":
+            return self.committee.name
+        county = County.objects.order_by("code").first()
+        return county.name if county else "全县"
+
+    def villages(self):
+        from villages.models import Village
+
+        qs = Village.objects.all()
+        if self.scope == "township":
+            qs = qs.filter(township=self.township)
+        elif self.scope == "zone":
+            qs = qs.filter(zone_membership__committee=self.committee)
+        return qs
+
+    def title(self, year, quarter):
+        return f"{self.name}{year}年{QUARTER_ZH[quarter]}乡村振兴大调研报告"
+
+
+def subject_from_key(key):
+    """The Subject of ``county``, ``township:<code>`` or ``zone:<id>`` (LookupError if there is none)."""
+    from alliances.models import JointCommittee
+    from villages.models import Township
+
+    if key == "county":
+        return Subject("county")
+    kind, _, value = key.partition(":")
+    if kind == "township":
+        township = Township.objects.filter(code=value).first()
+        if township is None:
+            raise LookupError(key)
+        return Subject("township", township=township)
+    if kind == "zone" and value.isdigit():
+        committee = JointCommittee.objects.select_related("township").filter(pk=int(value)).first()
+        if committee is None:
+            raise LookupError(key)
+        return Subject("zone", township=zone_township(committee), committee=committee)
+    raise LookupError(key)
+
+
+def zone_township(committee):
+    """The township a zone's report belongs to (its staff may read it): the committee's township when
+    every village of the zone lies in it; otherwise none (the report is the county's)."""
+    from alliances.models import JointCommitteeVillage
+
+    outside = JointCommitteeVillage.objects.filter(committee=committee).exclude(village__township=committee.township_id)
+    return None if outside.exists() else committee.township
+
+
+# -- the chains' indicators -------------------------------------------------------------------------
+@dataclass(frozen=True)
+class Indicator:
+    chain: str
+    label: str
+    unit: str
+    model: str
+    date: str  # the date field that places a row in a quarter
+    agg: str = "count"  # count | sum:<field> | ratio:<numerator>/<denominator> (percent)
+    township: str = "township"  # the lookup to the township
+    village: str = None  # the lookup to the village (None: not attributable to villages, shown for zones as —)
+    where: tuple = ()
+
+
+INDICATORS = (
+    Indicator("组织链", "联盟活动开展次数", "次", "alliances.AllianceActivity", "date", township="alliance__township"),
+    Indicator("组织链", "网格事件上报数", "件", "grids.GridEvent", "reported_at__date", township="grid__village__township",
+              village="grid__village"),
+    Indicator("组织链", "网格事件办结数", "件", "grids.GridEvent", "closed_at__date", township="grid__village__township",
+              village="grid__village"),
+    Indicator("组织链", "信用积分记录数", "条", "grids.CreditRecord", "date", township="household__grid__village__township",
+              village="household__grid__village"),
+    Indicator("组织链", "孔子讲学堂开讲场次", "场", "grids.LectureSession", "date", township="hall__village__township",
+              village="hall__village"),
+    Indicator("组织链", "孔子讲学堂听讲人次", "人次", "grids.LectureSession", "date", "sum:attendance",
+              township="hall__village__township", village="hall__village"),
+    Indicator("产业链", "新开工项目数", "个", "villages.Project", "start_date"),
+    Indicator("产业链", "新开工项目投资", "万元", "villages.Project", "start_date", "sum:investment"),
+    Indicator("产业链", "新签村企联建数", "对", "alliances.Pairing", "start_date", township="village__township", village="village"),
+    Indicator("产业链", "新发放贷款笔数", "笔", "finance.Loan", "granted_on", village="village"),
+    Indicator("产业链", "新发放贷款金额", "万元", "finance.Loan", "granted_on", "sum:amount", village="village"),
+    Indicator("产业链", "集体经营性建设用地入市宗数", "宗", "finance.LandTransaction", "date", township="village__township",
+              village="village"),
+    Indicator("产业链", "集体经营性建设用地入市成交额", "万元", "finance.LandTransaction", "date", "sum:price",
+              township="village__township", village="village"),
+    Indicator("人才链", "归雁回引人数", "人", "talent.Returnee", "returned_on", township="person__township", village="person__village"),
+    Indicator("人才链", "新增后备人才", "人", "talent.ReserveCadre", "since", township="village__township", village="village"),
+    Indicator("人才链", "参加培训人次", "人次", "talent.TrainingAttendance", "training__start_date", township="person__township",
+              village="person__village"),
+    Indicator("人才链", "第一书记出勤率", "%", "talent.FirstSecretaryAttendance", "month", "ratio:days_present/days_required",
+              township="secretary__village__township", village="secretary__village"),
+)
+TEN_THOUSAND = Decimal(10000)
+
+
+def _indicator_values(ind, subject, village_ids, periods):
+    """[value for each (start, end) of ``periods``] of one indicator (one SQL query)."""
+    from django.apps import apps
+
+    qs = apps.get_model(ind.model)._base_manager.all()
+    if subject.scope == "township":
+        qs = qs.filter(**{ind.township: subject.township})
+    elif subject.scope == "zone":
+        if ind.village is None:
+            return [None] * len(periods)
+        qs = qs.filter(**{f"{ind.village}__in": village_ids})
+    kind, _, field = ind.agg.partition(":")
+    aggs = {}
+    for i, (start, end) in enumerate(periods):
+        within = Q(**{f"{ind.date}__gte": start, f"{ind.date}__lte": end})
+        if kind == "sum":
+            aggs[f"p{i}"] = Sum(field, filter=within)
+        elif kind == "ratio":
+            num, den = field.split("/")
+            aggs[f"n{i}"] = Sum(num, filter=within)
+            aggs[f"d{i}"] = Sum(den, filter=within)
+        else:
+            aggs[f"p{i}"] = Count("pk", filter=within)
+    row = qs.aggregate(**aggs)
+    out = []
+    for i in range(len(periods)):
+        if kind == "ratio":
+            out.append(pct(row[f"n{i}"] or 0, row[f"d{i}"] or 0))
+        elif kind == "sum":
+            value = Decimal(row[f"p{i}"] or 0)
+            out.append(float((value / TEN_THOUSAND).quantize(Decimal("0.01"))) if ind.unit == "万元" else int(value))
+        else:
+            out.append(row[f"p{i}"] or 0)
+    return out
+
+
+def chain_indicators(subject, village_ids, year, quarter):
+    now = quarter_dates(year, quarter)
+    before = quarter_dates(*previous_quarter(year, quarter))
+    rows = []
+    for ind in INDICATORS:
+        value, previous = _indicator_values(ind, subject, village_ids, [now, before])
+        rows.append({"chain": ind.chain, "label": ind.label, "unit": ind.unit, "value": value, "previous": previous,
+                     "change": change_pct(value, previous)})
+    return rows
+
+
+# -- tiers ------------------------------------------------------------------------------------------
+def tiers_on(villages, changes, day):
+    """{village id: tier on ``day``} from the tier history (the latest change dated by then; before the
+    first change, the tier it changed from; a village without history keeps its current tier)."""
+    by_village = defaultdict(list)
+    for c in changes:
+        by_village[c["village_id"]].append(c)
+    out = {}
+    for v in villages:
+        history = sorted(by_village.get(v["id"], []), key=lambda c: (c["date"], c["id"]))
+        past = [c for c in history if c["date"] <= day]
+        if past:
+            out[v["id"]] = past[-1]["to_tier"]
+        elif history:
+            out[v["id"]] = history[0]["from_tier"] or history[0]["to_tier"]
+        else:
+            out[v["id"]] = v["tier"]
+    return out
+
+
+# -- the report's data ------------------------------------------------------------------------------
+def reference_date():
+    """The day the data describe (today, or the portal's as-of day if earlier)."""
+    return min(timezone.localdate(), settings.PORTAL_DATA_AS_OF)
+
+
+def collect(subject, year, quarter, progress=None):
+    """Everything the report shows (plain data). ``progress(done, total)`` is called as villages are read."""
+    from alliances.models import JointCommitteeVillage
+    from villages.models import CollectiveIncome, SurveyAssignment, SurveyProblem, SurveyRound, SurveyVisit, TierChange
+
+    start, end = quarter_dates(year, quarter)
+    py, pq = previous_quarter(year, quarter)
+    pstart, pend = quarter_dates(py, pq)
+    village_qs = subject.villages()
+    villages = list(
+        village_qs.order_by("township__code", "code").values(
+            "id", "code", "name", "tier", "households", "population", "kind", "township_id", "township__name", "township__code",
+        )
+    )
+    ids = [v["id"] for v in villages]
+    in_scope = {"village__in": village_qs.values("pk")} if subject.scope != "county" else {}
+    survey_round = SurveyRound.objects.filter(year=year, quarter=quarter).first()
+    previous_round = SurveyRound.objects.filter(year=py, quarter=pq).first()
+
+    visits = list(
+        SurveyVisit.objects.filter(**in_scope, visited_on__gte=pstart, visited_on__lte=end)
+        .order_by("visited_on", "pk")
+        .values("id", "village_id", "round_id", "visited_on", "visitors", "analysis", *[f for f, _ in RATINGS])
+    )
+    this_visits = [v for v in visits if start <= v["visited_on"] <= end]
+    prev_visits = [v for v in visits if pstart <= v["visited_on"] <= pend]
+    assignments = {
+        a["village_id"]: a
+        for a in SurveyAssignment.objects.filter(**in_scope, round=survey_round).values(
+            "village_id", "leader_name", "leader_title", "advisor__name", "advisor__department"
+        )
+    } if survey_round else {}
+    # problems found by the quarter's end and not closed before its start
+    problems = list(
+        SurveyProblem.objects.filter(**in_scope, visit__visited_on__lte=end)
+        .filter(Q(closed_on__isnull=True) | Q(closed_on__gte=start))
+        .order_by("deadline", "pk")
+        .values("id", "village_id", "category", "description", "responsible_unit", "deadline", "status", "progress",
+                "closed_on", found=F("visit__visited_on"))
+    )
+    for p in problems:
+        p["closed_by_end"] = p["closed_on"] is not None and p["closed_on"] <= end
+        p["open_at_end"] = not p["closed_by_end"]
+        p["overdue_at_end"] = p["open_at_end"] and p["deadline"] < end
+        p["found_in_quarter"] = start <= p["found"] <= end
+        p["status_at_end"] = "closed" if p["closed_by_end"] else ("open" if p["status"] == "closed" else p["status"])
+    changes = list(TierChange.objects.filter(**in_scope).values("id", "village_id", "date", "from_tier", "to_tier", "reason",
+                                                                 "decided_by"))
+    zones = {
+        z["village_id"]: z
+        for z in JointCommitteeVillage.objects.filter(**in_scope).values("village_id", "committee__name", "department")
+    }
+    incomes = defaultdict(dict)
+    for row in CollectiveIncome.objects.filter(**in_scope, year__in=[year - 1, year]).values("village_id", "year", "amount"):
+        incomes[row["village_id"]][row["year"]] = row["amount"]
+
+    # -- summary and coverage
+    visited = {v["village_id"] for v in this_visits}
+    visited_before = {v["village_id"] for v in prev_visits}
+    found = [p for p in problems if p["found_in_quarter"]]
+    closed_in_quarter = [p for p in problems if p["closed_on"] is not None and start <= p["closed_on"] <= end]
+    open_at_end = [p for p in problems if p["open_at_end"]]
+    overdue = [p for p in problems if p["overdue_at_end"]]
+
+    def averages(rows):
+        if not rows:
+            return {f: None for f, _ in RATINGS}
+        return {f: round(sum(r[f] for r in rows) / len(rows), 2) for f, _ in RATINGS}
+
+    avg_now, avg_before = averages(this_visits), averages(prev_visits)
+    summary = [
+        ("村（社区）数", len(villages), None, "个"),
+        ("已走访村数", len(visited), len(visited_before), "个"),
+        ("走访覆盖率", pct(len(visited), len(villages)), pct(len(visited_before), len(villages)), "%"),
+        ("走访次数", len(this_visits), len(prev_visits), "次"),
+        ("本季度发现问题", len(found), None, "个"),
+        ("本季度销号问题", len(closed_in_quarter), None, "个"),
+        ("季末未销号问题", len(open_at_end), None, "个"),
+        ("其中逾期问题", len(overdue), None, "个"),
+    ]
+    summary += [(f"平均评分·{label}", avg_now[f], avg_before[f], "分") for f, label in RATINGS]
+    summary = [{"label": label, "value": value, "previous": previous, "unit": unit, "change": change_pct(value, previous)
+                if unit not in ("%", "分") else None} for label, value, previous, unit in summary]
+
+    groups = {}
+    for v in villages:
+        if subject.scope == "county":
+            key, name = v["township__code"], v["township__name"]
+        else:
+            zone = zones.get(v["id"])
+            key = name = zone["committee__name"] if zone else "未纳入联建片区"
+        g = groups.setdefault(key, {"name": name, "villages": 0, "visited": 0, "not_visited": [], "open": 0, "overdue": 0})
+        g["villages"] += 1
+        if v["id"] in visited:
+            g["visited"] += 1
+        else:
+            g["not_visited"].append(v["name"])
+    open_by_village = Counter(p["village_id"] for p in open_at_end)
+    overdue_by_village = Counter(p["village_id"] for p in overdue)
+    for v in villages:
+        zone = zones.get(v["id"])
+        key = v["township__code"] if subject.scope == "county" else (zone["committee__name"] if zone else "未纳入联建片区")
+        groups[key]["open"] += open_by_village[v["id"]]
+        groups[key]["overdue"] += overdue_by_village[v["id"]]
+    coverage = [{**g, "coverage": pct(g["visited"], g["villages"])} for g in groups.values()]
+    names = {v["id"]: v for v in villages}
+    not_visited = [
+        {"township": v["township__name"], "village": v["name"], "code": v["code"],
+         "leader": assignments.get(v["id"], {}).get("leader_name", "")}
+        for v in villages if v["id"] not in visited
+    ]
+
+    # -- problems by category and status
+    categories = list(CATEGORY_ZH)
+    by_category = []
+    for cat in categories:
+        rows = [p for p in problems if p["category"] == cat]
+        by_category.append({
+            "category": CATEGORY_ZH[cat],
+            "found": sum(1 for p in rows if p["found_in_quarter"]),
+            "closed": sum(1 for p in rows if p["closed_on"] is not None and start <= p["closed_on"] <= end),
+            "open": sum(1 for p in rows if p["status_at_end"] == "open"),
+            "in_progress": sum(1 for p in rows if p["status_at_end"] == "in_progress"),
+            "overdue": sum(1 for p in rows if p["overdue_at_end"]),
+        })
+    overdue_list = [
+        {"township": names[p["village_id"]]["township__name"], "village": names[p["village_id"]]["name"],
+         "category": CATEGORY_ZH.get(p["category"], p["category"]), "description": p["description"],
+         "unit": p["responsible_unit"], "deadline": p["deadline"], "days": (end - p["deadline"]).days,
+         "status": STATUS_ZH.get(p["status_at_end"], p["status_at_end"])}
+        for p in sorted(overdue, key=lambda p: (p["deadline"], p["id"]))
+    ]
+
+    # -- tiers
+    tier_end = tiers_on(villages, changes, end)
+    tier_before = tiers_on(villages, changes, pend)
+    tier_rows = [{"tier": TIER_ZH[t], "now": sum(1 for x in tier_end.values() if x == t),
+                  "before": sum(1 for x in tier_before.values() if x == t)} for t in ("foundation", "excellence", "model")]
+    tier_changes = [
+        {"village": names[c["village_id"]]["name"], "township": names[c["village_id"]]["township__name"], "date": c["date"],
+         "from": TIER_ZH.get(c["from_tier"], "—"), "to": TIER_ZH.get(c["to_tier"], c["to_tier"]), "reason": c["reason"],
+         "decided_by": c["decided_by"]}
+        for c in sorted(changes, key=lambda c: (c["date"], c["id"])) if start <= c["date"] <= end and c["village_id"] in names
+    ]
+
+    # -- one page per village
+    visits_by_village = defaultdict(list)
+    for v in this_visits:
+        visits_by_village[v["village_id"]].append(v)
+    prev_by_village = defaultdict(list)
+    for v in prev_visits:
+        prev_by_village[v["village_id"]].append(v)
+    problems_by_village = defaultdict(list)
+    for p in problems:
+        problems_by_village[p["village_id"]].append(p)
+    pages = []
+    total = len(villages)
+    for i, v in enumerate(villages, 1):
+        own = visits_by_village.get(v["id"], [])
+        latest = own[-1] if own else None
+        before = prev_by_village.get(v["id"], [])
+        prev_latest = before[-1] if before else None
+        assignment = assignments.get(v["id"], {})
+        zone = zones.get(v["id"])
+        vp = problems_by_village.get(v["id"], [])
+        pages.append({
+            "id": v["id"], "name": v["name"], "code": v["code"], "township": v["township__name"],
+            "zone": zone["committee__name"] if zone else "", "department": zone["department"] if zone else "",
+            "tier": TIER_ZH.get(tier_end[v["id"]], ""), "tier_before": TIER_ZH.get(tier_before[v["id"]], ""),
+            "households": v["households"], "population": v["population"],
+            "leader": " ".join(x for x in (assignment.get("leader_name"), assignment.get("leader_title")) if x),
+            "advisor": "".join(x for x in (assignment.get("advisor__name") or "",
+                                             f"（{assignment['advisor__department']}）" if assignment.get("advisor__department") else "")),
+            "visits": [{"date": x["visited_on"], "visitors": x["visitors"]} for x in own],
+            "ratings": [(label, latest[f] if latest else None, prev_latest[f] if prev_latest else None) for f, label in RATINGS],
+            "analysis": latest["analysis"] if latest else "",
+            "problems": [
+                {"category": CATEGORY_ZH.get(p["category"], p["category"]), "description": p["description"],
+                 "unit": p["responsible_unit"], "deadline": p["deadline"], "found": p["found"],
+                 "status": STATUS_ZH.get(p["status_at_end"], p["status_at_end"]), "overdue": p["overdue_at_end"],
+                 "new": p["found_in_quarter"]}
+                for p in vp if p["open_at_end"] or p["found_in_quarter"] or p["closed_by_end"]
+            ],
+            "income": incomes[v["id"]].get(year - 1), "income_year": year - 1,
+        })
+        if progress is not None and (i % 20 == 0 or i == total):
+            progress(i, total)
+
+    return {
+        "title": subject.title(year, quarter),
+        "subject": subject.name,
+        "scope": subject.scope,
+        "year": year,
+        "quarter": quarter,
+        "quarter_zh": QUARTER_ZH[quarter],
+        "start": start,
+        "end": end,
+        "previous": f"{py}年{QUARTER_ZH[pq]}",
+        "round": str(survey_round.theme or survey_round) if survey_round else "",
+        "round_dates": (survey_round.start_date, survey_round.end_date) if survey_round else None,
+        "previous_round": bool(previous_round),
+        "as_of": reference_date(),
+        "generated_at": timezone.localtime(),
+        "summary": summary,
+        "coverage": coverage,
+        "coverage_by": "镇街" if subject.scope == "county" else "联建片区",
+        "not_visited": not_visited,
+        "by_category": by_category,
+        "overdue": overdue_list,
+        "tiers": tier_rows,
+        "tier_changes": tier_changes,
+        "indicators": chain_indicators(subject, ids, year, quarter),
+        "villages": pages,
+    }

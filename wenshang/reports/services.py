@@ -1,0 +1,292 @@
+"""Requesting, sending and making reports: nothing half-done, nothing lost.
+
+- ``request_report`` writes a ``Report`` row (a new version) and hands the task to the broker only
+  after the transaction commits (``transaction.on_commit``). Sending waits at most
+  ``SEND_TIMEOUT`` seconds: when the broker is down or hangs the row stays ``queued`` with no
+  ``enqueued_at`` (the outbox) and ``send_queued`` — run every minute by Celery beat, and by the
+  progress page a person watches — sends it once the broker answers again.
+- ``run`` (the ``reports.build`` task) claims the row, collects the data, writes the PDF and the XLSX
+  under temporary names, renames them into place and only then marks the report done. A message
+  may arrive twice (a re-send, a redelivery): only one run makes the report. The task is acked late
+  and rejected when its worker process is lost, so a worker killed mid-report (``kill -9``) leads
+  to one more run, which takes the report over (same task id, or no sign of life for
+  ``REPORT_STALE_SECONDS``).
+"""
+import datetime as dt
+import functools
+import logging
+import os
+import threading
+import time
+import uuid
+from pathlib import Path
+
+from celery.exceptions import SoftTimeLimitExceeded
+from django.conf import settings
+from django.db import IntegrityError, transaction
+from django.db.models import Max, Q
+from django.utils import timezone
+
+from wenshang.models import Report
+
+from . import data
+
+logger = logging.getLogger(__name__)
+SEND_TIMEOUT = 2.0  # seconds a request waits for the broker; with the rest of the request well under 3 s
+Status = Report.Status
+
+
+class NotAllowed(Exception):
+    pass
+
+
+# -- who may ask for what -----------------------------------------------------------------------------
+def may_request(user, subject):
+    """County-scope users may request any report; township staff their township's (and its zones')."""
+    if user is None or not user.is_authenticated or not user.is_active or getattr(user, "is_api_client", False):
+        return False
+    if user.is_superuser or not user.township_id:
+        return getattr(user, "role", None) is not None or user.is_superuser
+    return subject.scope != "county" and subject.township is not None and subject.township.pk == user.township_id
+
+
+# -- requesting ---------------------------------------------------------------------------------------
+def request_report(*, subject, year, quarter, user=None, trigger=Report.Trigger.PORTAL, send=True):
+    """A new version of ``subject``'s report of ``year`` Q``quarter``, queued. Returns ``(report, created)``:
+    while a version of the same report is still queued or being prepared, that one is returned."""
+    if user is not None and not may_request(user, subject):
+        raise NotAllowed
+    for _attempt in range(3):
+        try:
+            with transaction.atomic():
+                pending = (
+                    Report.objects.filter(subject=subject.key, year=year, quarter=quarter,
+                                          status__in=[Status.QUEUED, Status.RUNNING]).order_by("-version").first()
+                )
+                if pending is not None:
+                    return pending, False
+                last = Report.objects.filter(subject=subject.key, year=year, quarter=quarter).aggregate(v=Max("version"))["v"]
+                report = Report.objects.create(
+                    scope=subject.scope, subject=subject.key, township=subject.township, committee=subject.committee,
+                    year=year, quarter=quarter, version=(last or 0) + 1, title=subject.title(year, quarter),
+                    trigger=trigger, requested_by=user if user is not None and user.is_authenticated else None,
+                    task_id=str(uuid.uuid4()),
+                )
+                if send:
+                    transaction.on_commit(functools.partial(_send_after_commit, report))
+            return report, True
+        except IntegrityError:  # two requests numbered the same version at once: number it again
+            continue
+    raise RuntimeError("could not number the report's version")
+
+
+def _send_after_commit(report):
+    report.sent = send_report(report)  # the view tells the person whether the queue took it
+
+
+def send_report(report, timeout=SEND_TIMEOUT):
+    """Hand ``report``'s task to the broker; True when it took it within ``timeout`` seconds.
+
+    The broker is asked in a helper thread so that a hanging broker never holds the request
+    longer than ``timeout``; if it answers later, the row is marked sent then."""
+    from .tasks import build_report
+
+    task_id = report.task_id or str(uuid.uuid4())
+    Report.objects.filter(pk=report.pk, status=Status.QUEUED).update(task_id=task_id)
+    outcome = {}
+    waiting = threading.Event()  # set when the request stopped waiting
+
+    def mark_sent():
+        Report.objects.filter(pk=report.pk, status=Status.QUEUED, task_id=task_id, enqueued_at__isnull=True).update(
+            enqueued_at=timezone.now()
+        )
+
+    def publish():
+        try:
+            build_report.apply_async(
+                args=[report.pk], task_id=task_id, retry=True, retry_policy=settings.REPORT_SEND_RETRY_POLICY,
+            )
+        except Exception as exc:  # noqa: BLE001 - the broker is down: the row stays in the outbox
+            outcome["error"] = exc
+            logger.warning("report %s: the broker did not take the task: %s", report.pk, exc)
+            return
+        outcome["sent"] = True
+        if waiting.is_set():  # the broker answered after the request gave up waiting
+            from django.db import connection
+
+            try:
+                mark_sent()
+            finally:
+                connection.close()
+
+    thread = threading.Thread(target=publish, name=f"send-report-{report.pk}", daemon=True)
+    thread.start()
+    thread.join(timeout)
+    waiting.set()
+    if outcome.get("sent"):
+        mark_sent()
+    report.task_id = task_id
+    return bool(outcome.get("sent"))
+
+
+def send_queued(now=None):
+    """The outbox sweep (beat, every minute): send reports the broker never took, or took long ago
+    with no worker starting them; take over or fail reports whose worker stopped. Returns the
+    number sent."""
+    now = now or timezone.now()
+    resend_before = now - dt.timedelta(seconds=settings.REPORT_RESEND_SECONDS)
+    stale_before = now - dt.timedelta(seconds=settings.REPORT_STALE_SECONDS)
+    # a running report with no sign of life: its worker is gone (the hard time limit is shorter)
+    for report in Report.objects.filter(status=Status.RUNNING, heartbeat_at__lt=stale_before):
+        if report.attempt >= settings.REPORT_MAX_ATTEMPTS:
+            _fail(report.pk, report.attempt, f"报告生成进程已中断{report.attempt}次，已停止重试，请重新申请。")
+        else:
+            Report.objects.filter(pk=report.pk, status=Status.RUNNING, attempt=report.attempt).update(
+                status=Status.QUEUED, enqueued_at=None, task_id=str(uuid.uuid4())
+            )
+    sent = 0
+    waiting = Report.objects.filter(status=Status.QUEUED).filter(
+        Q(enqueued_at__isnull=True) | Q(enqueued_at__lt=resend_before)
+    ).order_by("created_at")
+    for report in waiting[:100]:
+        if report.enqueued_at is not None:  # taken long ago, never started: a new message (the old one may be lost)
+            Report.objects.filter(pk=report.pk, status=Status.QUEUED).update(enqueued_at=None, task_id=str(uuid.uuid4()))
+            report.refresh_from_db()
+        if not send_report(report):
+            break  # the broker is still down: try again at the next sweep
+        sent += 1
+    return sent
+
+
+def resend_if_waiting(report):
+    """Called when a person watches a queued report: if the broker never took it, try again (at most
+    every 10 s per report). Returns True when it was sent now."""
+    if report.status != Status.QUEUED or report.enqueued_at is not None:
+        return False
+    from django.core.cache import cache
+
+    if not cache.add(f"reports:resend:{report.pk}", 1, 10):
+        return False
+    return send_report(report)
+
+
+# -- making -------------------------------------------------------------------------------------------
+def claim(report_id, task_id):
+    """Take the report for this run: a queued one; a running one whose run died (the same message
+    redelivered after its worker was killed, or no sign of life for REPORT_STALE_SECONDS).
+    Returns the claimed attempt number, or None when another run has it or it is finished."""
+    now = timezone.now()
+    stale = now - dt.timedelta(seconds=settings.REPORT_STALE_SECONDS)
+    with transaction.atomic():
+        report = Report.objects.select_for_update().filter(pk=report_id).first()
+        if report is None or report.status in (Status.DONE, Status.FAILED):
+            return None
+        if report.status == Status.RUNNING:
+            same_message = task_id and report.task_id == task_id
+            if not same_message and report.heartbeat_at and report.heartbeat_at >= stale:
+                return None
+        attempt = report.attempt + 1
+        Report.objects.filter(pk=report_id).update(
+            status=Status.RUNNING, attempt=attempt, started_at=now, heartbeat_at=now, progress=1, message="",
+            task_id=task_id or report.task_id,
+        )
+    return attempt
+
+
+class Superseded(Exception):
+    """Another run took the report over: this one stops without writing."""
+
+
+def _progress(report_id, attempt, value):
+    updated = Report.objects.filter(pk=report_id, attempt=attempt, status=Status.RUNNING).update(
+        progress=max(1, min(99, int(value))), heartbeat_at=timezone.now()
+    )
+    if not updated:
+        raise Superseded
+
+
+def _fail(report_id, attempt, message):
+    Report.objects.filter(pk=report_id, attempt=attempt).exclude(status=Status.DONE).update(
+        status=Status.FAILED, message=message, finished_at=timezone.now()
+    )
+
+
+def report_dir(report):
+    return Path(settings.REPORTS_DIR) / f"{report.year}Q{report.quarter}" / report.subject.replace(":", "-") / f"v{report.version}"
+
+
+def file_stem(report):
+    return f"{report.title}（第{report.version}版）"
+
+
+def run(report_id, task_id=None):
+    """Make one report (the task's body). Returns its final status, or ``"skipped"``."""
+    attempt = claim(report_id, task_id)
+    if attempt is None:
+        return "skipped"
+    report = Report.objects.select_related("township", "committee").get(pk=report_id)
+    folder = report_dir(report)
+    folder.mkdir(parents=True, exist_ok=True)
+    for leftover in folder.glob("*.part"):  # a run killed mid-write left these: never shown as done
+        leftover.unlink(missing_ok=True)
+    started = time.monotonic()
+    try:
+        subject = data.subject_from_key(report.subject)
+        content = data.collect(subject, report.year, report.quarter,
+                               progress=lambda done, total: _progress(report_id, attempt, 2 + 18 * done / total))
+        from . import pdf, xlsx
+
+        stem = file_stem(report)
+        pdf_part = folder / f"{stem}.{attempt}.pdf.part"
+        xlsx_part = folder / f"{stem}.{attempt}.xlsx.part"
+        pages = pdf.build(content, pdf_part, progress=lambda done, total: _progress(report_id, attempt, 20 + 70 * done / total))
+        _progress(report_id, attempt, 92)
+        xlsx.build(content, xlsx_part)
+        _progress(report_id, attempt, 98)
+        pdf_path, xlsx_path = folder / f"{stem}.pdf", folder / f"{stem}.xlsx"
+        os.replace(pdf_part, pdf_path)  # atomic: a reader sees the old file or the whole new one
+        os.replace(xlsx_part, xlsx_path)
+        root = Path(settings.MEDIA_ROOT)
+        done = Report.objects.filter(pk=report_id, attempt=attempt, status=Status.RUNNING).update(
+            status=Status.DONE, progress=100, finished_at=timezone.now(), heartbeat_at=timezone.now(), pages=pages,
+            pdf=_relative(pdf_path, root), xlsx=_relative(xlsx_path, root),
+            pdf_bytes=pdf_path.stat().st_size, xlsx_bytes=xlsx_path.stat().st_size,
+            message=f"共 {len(content['villages'])} 个村、{pages} 页，用时 {time.monotonic() - started:.1f} 秒。",
+        )
+        if not done:
+            raise Superseded
+        return Status.DONE
+    except Superseded:
+        logger.info("report %s: run %s was superseded", report_id, attempt)
+        return "skipped"
+    except SoftTimeLimitExceeded:
+        _fail(report_id, attempt, f"生成超过时限（{settings.REPORT_SOFT_TIME_LIMIT} 秒），已停止。请缩小范围或稍后重试。")
+        return Status.FAILED
+    except Exception as exc:  # noqa: BLE001 - the report records why it failed
+        logger.exception("report %s failed", report_id)
+        _fail(report_id, attempt, f"生成失败：{exc}")
+        return Status.FAILED
+    finally:
+        for leftover in folder.glob(f"*.{attempt}.*.part"):
+            leftover.unlink(missing_ok=True)
+
+
+def _relative(path, root):
+    try:
+        return str(path.relative_to(root))
+    except ValueError:
+        return str(path)
+
+
+# -- the schedule ---------------------------------------------------------------------------------
+def quarterly(today=None):
+    """The county's and every township's report of the quarter before ``today`` (the beat task, on the
+    first day of each quarter). Returns the reports queued."""
+    from villages.models import Township
+
+    today = today or timezone.localdate()
+    year, quarter = data.previous_quarter(*data.quarter_of(today))
+    subjects = [data.Subject("county")] + [data.Subject("township", township=t) for t in Township.objects.order_by("code")]
+    return [
+        request_report(subject=s, year=year, quarter=quarter, trigger=Report.Trigger.SCHEDULE)[0] for s in subjects
+    ]

@@ -1,0 +1,229 @@
+"""Pages of the grand survey's coverage board and reports: the board (this quarter's visits by
+township and zone, villages not yet visited, open and overdue problems), the report list with the
+request form, a report's page with its progress bar and versions, and the downloads.
+
+Scope: the board reads villages, visits and problems through ``restrict(user, "view")``; reports
+are read through ``Report.objects.restrict`` (a township's staff read their township's and its
+zones' reports, not the county's) and requested through ``services.may_request``.
+"""
+from collections import defaultdict
+from pathlib import Path
+
+from django import forms
+from django.conf import settings
+from django.contrib import messages
+from django.contrib.auth.mixins import LoginRequiredMixin
+from django.core.exceptions import PermissionDenied
+from django.core.paginator import Paginator
+from django.http import FileResponse, Http404, JsonResponse
+from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
+from django.views import View
+
+from wenshang.models import Report
+from wenshang.scope import can
+
+from . import data, services
+
+
+def _crumbs(*extra):
+    return [(_("Wenshang County"), reverse("home")), *extra]
+
+
+# -- coverage board ---------------------------------------------------------------------------------
+def _rounds():
+    from villages.models import SurveyRound
+
+    return list(SurveyRound.objects.order_by("-year", "-quarter"))
+
+
+def _current_round(rounds, on):
+    year, quarter = data.quarter_of(on)
+    for r in rounds:
+        if (r.year, r.quarter) <= (year, quarter):
+            return r
+    return rounds[-1] if rounds else None
+
+
+class CoverageView(LoginRequiredMixin, View):
+    template_name = "reports/coverage.html"
+
+    def get(self, request):
+        from alliances.models import JointCommitteeVillage
+        from villages.choices import ProblemStatus
+        from villages.models import SurveyAssignment, SurveyProblem, SurveyVisit, Village
+
+        user = request.user
+        on = data.reference_date()
+        rounds = _rounds()
+        selected = request.GET.get("round", "")
+        survey_round = next((r for r in rounds if str(r.pk) == selected), None) or _current_round(rounds, on)
+        villages = list(
+            Village.objects.restrict(user, "view").order_by("township__code", "code")
+            .values("id", "name", "code", "township_id", "township__name")
+        )
+        ids = [v["id"] for v in villages]
+        visited = set()
+        leaders = {}
+        if survey_round is not None:
+            visited = set(SurveyVisit.objects.restrict(user, "view").filter(round=survey_round).values_list("village_id", flat=True))
+            leaders = dict(
+                SurveyAssignment.objects.restrict(user, "view").filter(round=survey_round).values_list("village_id", "leader_name")
+            )
+        zones = dict(JointCommitteeVillage.objects.restrict(user, "view").values_list("village_id", "committee__name"))
+        open_problems = list(
+            SurveyProblem.objects.restrict(user, "view").exclude(status=ProblemStatus.CLOSED)
+            .values_list("village_id", "deadline")
+        )
+        open_n, overdue_n = defaultdict(int), defaultdict(int)
+        for village_id, deadline in open_problems:
+            open_n[village_id] += 1
+            if deadline < on:
+                overdue_n[village_id] += 1
+
+        def group(key_of, name_of):
+            groups = {}
+            for v in villages:
+                key = key_of(v)
+                if key is None:
+                    continue
+                g = groups.setdefault(key, {"key": key, "name": name_of(v), "villages": 0, "visited": 0, "open": 0, "overdue": 0})
+                g["villages"] += 1
+                g["visited"] += v["id"] in visited
+                g["open"] += open_n[v["id"]]
+                g["overdue"] += overdue_n[v["id"]]
+            for g in groups.values():
+                g["coverage"] = data.pct(g["visited"], g["villages"])
+                g["missing"] = g["villages"] - g["visited"]
+            return list(groups.values())
+
+        by_township = group(lambda v: v["township_id"], lambda v: v["township__name"])
+        by_zone = sorted(group(lambda v: zones.get(v["id"]), lambda v: zones.get(v["id"])), key=lambda g: g["name"])
+        not_visited = [
+            {**v, "leader": leaders.get(v["id"], ""), "zone": zones.get(v["id"], "")} for v in villages if v["id"] not in visited
+        ]
+        totals = {
+            "villages": len(ids), "visited": len(visited & set(ids)),
+            "open": sum(open_n.values()), "overdue": sum(overdue_n.values()),
+        }
+        totals["coverage"] = data.pct(totals["visited"], totals["villages"])
+        return render(request, self.template_name, {
+            "rounds": rounds, "round": survey_round, "on": on, "by_township": by_township, "by_zone": by_zone,
+            "can_assign": can(user, "add", SurveyAssignment),
+            "not_visited": not_visited, "totals": totals, "county_user": not user.township_id,
+            "breadcrumbs": _crumbs((_("Survey coverage board"), reverse("reports:coverage"))),
+        })
+
+
+# -- requesting and listing reports ----------------------------------------------------------------
+def subject_choices(user):
+    """[(key, label)] of the reports ``user`` may request."""
+    from alliances.models import JointCommittee
+    from villages.models import Township
+
+    out = []
+    if user.is_superuser or not user.township_id:
+        out.append(("county", _("Whole county")))
+    for t in Township.objects.restrict(user, "view").order_by("code"):
+        out.append((f"township:{t.code}", t.name))
+    for c in JointCommittee.objects.restrict(user, "view").select_related("township").order_by("township__code", "name"):
+        out.append((f"zone:{c.pk}", f"{c.name}（{c.township.name}）"))
+    return out
+
+
+def period_choices():
+    periods = [(r.year, r.quarter) for r in _rounds()]
+    return [(f"{y}-{q}", _("%(year)s Q%(quarter)s") % {"year": y, "quarter": q}) for y, q in periods]
+
+
+class RequestForm(forms.Form):
+    period = forms.ChoiceField(label=gettext_lazy("Quarter"), widget=forms.Select(attrs={"class": "form-select form-select-sm"}))
+    subject = forms.ChoiceField(label=gettext_lazy("Report of"), widget=forms.Select(attrs={"class": "form-select form-select-sm"}))
+
+    def __init__(self, *args, user, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["period"].choices = period_choices()
+        self.fields["subject"].choices = subject_choices(user)
+
+
+class ReportListView(LoginRequiredMixin, View):
+    template_name = "reports/list.html"
+
+    def page(self, request, form, status=200):
+        reports = Report.objects.restrict(request.user, "view").select_related("requested_by")
+        page = Paginator(reports, 50).get_page(request.GET.get("page"))
+        return render(request, self.template_name, {
+            "form": form, "page": page, "breadcrumbs": _crumbs((_("Survey reports"), reverse("reports:list"))),
+        }, status=status)
+
+    def get(self, request):
+        return self.page(request, RequestForm(user=request.user))
+
+    def post(self, request):
+        form = RequestForm(request.POST, user=request.user)
+        if not form.is_valid():
+            return self.page(request, form, status=400)
+        year, quarter = (int(x) for x in form.cleaned_data["period"].split("-"))
+        try:
+            subject = data.subject_from_key(form.cleaned_data["subject"])
+            report, created = services.request_report(subject=subject, year=year, quarter=quarter, user=request.user)
+        except (LookupError, services.NotAllowed):
+            raise PermissionDenied from None
+        if not created:
+            messages.info(request, _("This report is already being prepared; follow its progress here."))
+        elif getattr(report, "sent", False):
+            messages.success(request, _("The report was requested and is being prepared."))
+        else:
+            messages.warning(request, _(
+                "The task queue is not answering right now. Your request is kept and the report will be "
+                "prepared as soon as the queue is back; you may leave this page."
+            ))
+        return redirect("reports:detail", pk=report.pk)
+
+
+def _visible(request, pk):
+    return get_object_or_404(Report.objects.restrict(request.user, "view").select_related("requested_by"), pk=pk)
+
+
+class ReportDetailView(LoginRequiredMixin, View):
+    template_name = "reports/detail.html"
+
+    def get(self, request, pk):
+        report = _visible(request, pk)
+        versions = Report.objects.restrict(request.user, "view").filter(
+            subject=report.subject, year=report.year, quarter=report.quarter
+        ).select_related("requested_by").order_by("-version")
+        return render(request, self.template_name, {
+            "report": report, "versions": versions, "working": not report.finished,
+            "can_request": services.may_request(request.user, data.subject_from_key(report.subject)),
+            "period": f"{report.year}-{report.quarter}",
+            "breadcrumbs": _crumbs((_("Survey reports"), reverse("reports:list"))),
+        })
+
+
+class ReportProgressView(LoginRequiredMixin, View):
+    def get(self, request, pk):
+        report = _visible(request, pk)
+        if services.resend_if_waiting(report):
+            report.refresh_from_db()
+        return JsonResponse({
+            "id": report.pk, "status": report.status, "status_display": report.get_status_display(),
+            "progress": report.progress, "finished": report.finished, "message": report.message,
+            "waiting_for_queue": report.status == Report.Status.QUEUED and report.enqueued_at is None,
+        })
+
+
+class ReportDownloadView(LoginRequiredMixin, View):
+    TYPES = {"pdf": "application/pdf", "xlsx": "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"}
+
+    def get(self, request, pk, kind):
+        report = _visible(request, pk)
+        name = getattr(report, kind).name if kind in self.TYPES else ""
+        if report.status != Report.Status.DONE or not name:
+            raise Http404
+        path = Path(name) if Path(name).is_absolute() else Path(settings.MEDIA_ROOT) / name
+        if not path.is_file():
+            raise Http404
+        return FileResponse(path.open("rb"), as_attachment=True, filename=path.name, content_type=self.TYPES[kind])
