@@ -437,20 +437,6 @@ class DeleteView(PortalView):
         return redirect(self.config.list_url())
 
 
-def home(request):
-    """The portal's start page: every entity by chain, with the number of records the user may read."""
-    if not request.user.is_authenticated:
-        return redirect("login")
-    groups = []
-    for key, label in CHAINS:
-        entries = [cfg for cfg in REGISTRY.values() if cfg.chain == key and cfg.in_menu]
-        groups.append((label, [
-            (cfg.model._meta.verbose_name_plural, cfg.list_url(), cfg.model.objects.restrict(request.user, "view").count())
-            for cfg in entries
-        ]))
-    return render(request, "portal/home.html", {"groups": groups})
-
-
 # Pages that are not an entity's list, at the end of a chain's menu: chain → [(msgid, URL name)].
 MENU_PAGES = {"survey": [("Survey coverage board", "reports:coverage"), ("Survey reports", "reports:list")]}
 
@@ -472,4 +458,4 @@ def get_config(plural):
         raise Http404 from None
 
 
-__all__ = ["ModelViews", "REGISTRY", "home", "menu", "models"]
+__all__ = ["ModelViews", "REGISTRY", "menu", "models"]
