@@ -1,10 +1,7 @@
-from django.contrib import messages
-from django.core.exceptions import PermissionDenied, ValidationError
-from django.shortcuts import redirect
-from django.urls import reverse
+from django.core.exceptions import PermissionDenied
 from django.utils.translation import gettext as _
 
-from wenshang.portal import DeleteView, DetailView, EditView, ModelViews
+from wenshang.portal import DetailView, EditView, ModelViews
 
 from . import filters, forms, services
 from .models import (
@@ -93,21 +90,6 @@ class FundEntryDetailView(DetailView):
         return context
 
 
-class FundEntryDeleteView(DeleteView):
-    """Deleting a mistaken entry goes through ``delete_fund_entry``, which refuses to leave the
-    fund negative: the refusal is shown on the entry's page."""
-
-    def post(self, request, pk):
-        entry = self.get_object(pk)
-        try:
-            services.delete_fund_entry(user=request.user, entry=entry)
-        except ValidationError as exc:
-            messages.error(request, " ".join(exc.messages))
-            return redirect(reverse(self.config.url_name("detail"), args=[entry.pk]))
-        messages.success(request, _("“%(obj)s” was deleted.") % {"obj": entry})
-        return redirect(self.config.list_url())
-
-
 class FundEntryViews(ModelViews):
     model = FundEntry
     plural = "fund-entries"
@@ -133,7 +115,7 @@ class FundEntryViews(ModelViews):
 
     api_updatable = False
 
-    view_overrides = {"edit": FundEntryEditView, "detail": FundEntryDetailView, "delete": FundEntryDeleteView}
+    view_overrides = {"edit": FundEntryEditView, "detail": FundEntryDetailView}
 
 
 class AllianceEvaluationViews(ModelViews):

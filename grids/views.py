@@ -7,7 +7,7 @@ from django.utils.translation import gettext as _
 from django.views import View
 
 from villages.models import Village
-from wenshang.portal import DeleteView, ModelViews
+from wenshang.portal import ModelViews
 from wenshang.scope import can
 
 from . import filters, forms, services
@@ -50,14 +50,6 @@ class HouseholdViews(ModelViews):
 
 
 # -- credit points: written through grids.services, so the household totals stay right -----------
-class CreditRecordDeleteView(DeleteView):
-    def post(self, request, pk):
-        record = self.get_object(pk)
-        services.delete_credit_record(user=request.user, record=record)
-        messages.success(request, _("“%(obj)s” was deleted.") % {"obj": record})
-        return redirect(self.config.list_url())
-
-
 class CreditRecordViews(ModelViews):
     model = CreditRecord
     plural = "credit-records"
@@ -81,8 +73,6 @@ class CreditRecordViews(ModelViews):
         services.delete_credit_record(user=user, record=instance)
 
     api_bulk = True
-
-    view_overrides = {"delete": CreditRecordDeleteView}
 
 
 class VillageRankingView(LoginRequiredMixin, View):

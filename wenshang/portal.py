@@ -431,10 +431,13 @@ class DeleteView(PortalView):
     def post(self, request, pk):
         obj = self.get_object(pk)
         try:
-            delete_scoped(obj, user=request.user)
+            self.config.delete_object(obj, request.user)  # the app's service where it has one (as the API)
         except ProtectedError as exc:
             names = sorted({o._meta.verbose_name for o in exc.protected_objects})
             messages.error(request, _("“%(obj)s” cannot be deleted: %(what)s still refer to it.") % {"obj": obj, "what": "、".join(map(str, names))})
+            return redirect(reverse(self.config.url_name("detail"), args=[obj.pk]))
+        except ValidationError as exc:  # a rule of the service (a fund entry that would overdraw the fund)
+            messages.error(request, " ".join(exc.messages))
             return redirect(reverse(self.config.url_name("detail"), args=[obj.pk]))
         messages.success(request, _("“%(obj)s” was deleted.") % {"obj": obj})
         return redirect(self.config.list_url())

@@ -197,3 +197,10 @@ def test_only_administrators_manage_tokens(client, users, make_token, county, na
     assert client.post(reverse("api_token_revoke", args=[token.pk])).status_code == 403
     token.refresh_from_db()
     assert token.revoked_at is None and ApiToken.objects.count() == 1
+
+
+def test_the_page_that_shows_a_new_token_takes_no_post(client, users, make_token, county):
+    token = make_token()
+    client.force_login(users["admin_user"])
+    assert client.post(reverse("api_token_created", args=[token.pk])).status_code == 405
+    assert ApiToken.objects.count() == 1

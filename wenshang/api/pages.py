@@ -76,7 +76,9 @@ class ApiTokenListView(UserManagementView):
 NEW_TOKEN = "new_api_token"
 
 
-class ApiTokenCreatedView(ApiTokenListView):
+class ApiTokenCreatedView(UserManagementView):
+    breadcrumbs = ApiTokenListView.breadcrumbs
+
     def get(self, request, pk):
         new = request.session.pop(NEW_TOKEN, None)
         if not new or new["pk"] != pk:
