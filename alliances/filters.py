@@ -2,7 +2,7 @@ import django_filters
 from django.db.models import Min
 from django.utils.translation import gettext_lazy as _
 
-from wenshang.filters import PortalFilterSet, date_range, township_filter
+from wenshang.filters import PortalFilterSet, date_range, township_filter, village_filter
 
 from .models import (
     Advisor,
@@ -153,6 +153,7 @@ class PairingFilterSet(PortalFilterSet):
 class PairingOutcomeFilterSet(PortalFilterSet):
     search_fields = ("pairing__village__name", "pairing__enterprise__name", "note")
     township = township_filter("pairing__village__township")
+    village = village_filter("pairing__village")
 
     class Meta:
         model = PairingOutcome

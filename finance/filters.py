@@ -24,6 +24,7 @@ class FinanceViceMayorFilterSet(PortalFilterSet):
 class LoanFilterSet(PortalFilterSet):
     search_fields = ("borrower_name", "borrower_id_number__exact", "bank", "homestead__parcel_code__startswith")
     kind_in = django_filters.MultipleChoiceFilter(field_name="kind", choices=LoanKind.choices, label=_("kinds"))
+    village = village_filter()
     granted_after, granted_before = date_range("granted_on")
     # Declared last, so it sees the rows the other filters kept: the first loan of each borrower
     # among them (a list of borrowers: "146 households", "1,727 people").
@@ -75,6 +76,8 @@ class HomesteadFilterSet(PortalFilterSet):
 class LandTransactionFilterSet(PortalFilterSet):
     search_fields = ("contract_no", "buyer", "village__name", "village__code__startswith")
     township = township_filter("village__township")
+    village = village_filter()
+    date_after, date_before = date_range("date")
 
     class Meta:
         model = LandTransaction

@@ -1,7 +1,7 @@
 import django_filters
 from django.utils.translation import gettext_lazy as _
 
-from wenshang.filters import PortalFilterSet, date_range, township_filter
+from wenshang.filters import PortalFilterSet, date_range, township_filter, village_filter
 
 from .choices import TrainingKind
 from .models import (
@@ -65,6 +65,8 @@ class SecretaryAssessmentFilterSet(PortalFilterSet):
 class ReserveCadreFilterSet(PortalFilterSet):
     search_fields = ("person__name", "person__id_number__exact", "village__name", "village__code__startswith", "mentor")
     township = township_filter("village__township")
+    village = village_filter()
+    since_after, since_before = date_range("since")
 
     class Meta:
         model = ReserveCadre
@@ -82,6 +84,7 @@ class RecruitingStationFilterSet(PortalFilterSet):
 class ReturneeFilterSet(PortalFilterSet):
     search_fields = ("person__name", "person__id_number__exact", "from_city", "previous_occupation")
     township = township_filter("person__township")
+    village = village_filter("person__village")
     returned_after, returned_before = date_range("returned_on")
 
     class Meta:

@@ -10,6 +10,7 @@ from .models import (
     SurveyProblem,
     SurveyRound,
     SurveyVisit,
+    Target,
     TierChange,
     Township,
     Village,
@@ -140,3 +141,12 @@ class SurveyProblemAdmin(ScopedModelAdmin):
     autocomplete_fields = ("village",)
     raw_id_fields = ("visit",)
     date_hierarchy = "deadline"
+
+
+@admin.register(Target)
+class TargetAdmin(ScopedModelAdmin):
+    list_display = ("year", "indicator", "township", "village", "value")
+    list_filter = ("year", "indicator", "township")
+    list_select_related = ("township", "village")
+    search_fields = ("village__name", "village__code", "township__name")
+    autocomplete_fields = ("township", "village")

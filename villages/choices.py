@@ -66,3 +66,15 @@ class ProblemStatus(models.TextChoices):
     OPEN = "open", _("Open")
     IN_PROGRESS = "in_progress", _("Being rectified")
     CLOSED = "closed", _("Closed")
+
+
+class TargetIndicator(models.TextChoices):
+    """The yearly indicators a target can be set for (how each is counted: ``wenshang.dashboard.targets``)."""
+
+    COLLECTIVE_INCOME = "collective_income", _("Village collective income (yuan)")
+    PAIRING_INCOME = "pairing_income", _("Collective income added by village-enterprise pairing (yuan)")
+    LOANS_AMOUNT = "loans_amount", _("Loans granted (yuan)")
+    LAND_INCOME = "land_income", _("Rural property rights transactions (yuan)")
+    SURVEY_VISITS = "survey_visits", _("Grand-survey visits to villages")
+    RESERVE_CADRES = "reserve_cadres", _("New reserve cadres")
+    RETURNEES = "returnees", _("Talents brought back")

@@ -2,7 +2,7 @@ import django_filters
 from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
 
-from wenshang.filters import PortalFilterSet, township_filter
+from wenshang.filters import PortalFilterSet, township_filter, village_filter
 
 from .choices import ProblemStatus, ProjectStatus
 from .models import (
@@ -13,6 +13,7 @@ from .models import (
     SurveyProblem,
     SurveyRound,
     SurveyVisit,
+    Target,
     TierChange,
     Township,
     Village,
@@ -82,6 +83,7 @@ class VillageHonourFilterSet(PortalFilterSet):
 class CollectiveIncomeFilterSet(PortalFilterSet):
     search_fields = ("village__name", "village__code__startswith")
     township = township_filter("village__township")
+    village = village_filter()
 
     class Meta:
         model = CollectiveIncome
@@ -120,6 +122,8 @@ class SurveyAssignmentFilterSet(PortalFilterSet):
 class SurveyVisitFilterSet(PortalFilterSet):
     search_fields = ("village__name", "visitors")
     township = township_filter("village__township")
+    village = village_filter()
+    year = django_filters.NumberFilter(field_name="round__year", label=_("year of the round"))
 
     class Meta:
         model = SurveyVisit
@@ -144,3 +148,23 @@ class SurveyProblemFilterSet(PortalFilterSet):
     class Meta:
         model = SurveyProblem
         fields = ["q", "township", "category", "status"]
+
+
+class TargetFilterSet(PortalFilterSet):
+    search_fields = ("village__name", "village__code__startswith", "township__name", "note")
+    level = django_filters.ChoiceFilter(
+        method="filter_level", label=_("level"),
+        choices=[("county", _("the county")), ("township", _("townships")), ("village", _("villages"))],
+    )
+    village = village_filter()
+
+    def filter_level(self, queryset, name, value):
+        return queryset.filter(**{
+            "county": {"township__isnull": True, "village__isnull": True},
+            "township": {"township__isnull": False, "village__isnull": True},
+            "village": {"village__isnull": False},
+        }[value])
+
+    class Meta:
+        model = Target
+        fields = ["q", "year", "indicator", "level", "township", "village"]

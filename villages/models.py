@@ -21,6 +21,7 @@ from .choices import (
     ProjectKind,
     ProjectStatus,
     Quarter,
+    TargetIndicator,
     Tier,
     TownshipKind,
     VillageHonourKind,
@@ -383,3 +384,72 @@ class SurveyProblem(BaseModel):
             errors["closed_on"] = _("Only a closed problem has a closing date.")
         if errors:
             raise ValidationError(errors)
+
+
+class Target(BaseModel):
+    """A year's target for one indicator, set for the county (no township, no village), a township
+    (no village) or a village (its township is the village's). The county sets its own and the
+    townships' targets; a township's staff set its villages' targets. How far each has come is
+    counted from the records (``wenshang.dashboard.targets``)."""
+
+    year = models.PositiveSmallIntegerField(_("year"), validators=[MinValueValidator(2000), MaxValueValidator(2100)])
+    indicator = models.CharField(_("indicator"), max_length=32, choices=TargetIndicator.choices)
+    township = models.ForeignKey(
+        Township, verbose_name=_("township"), null=True, blank=True, on_delete=models.CASCADE, related_name="targets",
+        help_text=_("Leave empty for a target of the whole county; filled in from the village for a village's target."),
+    )
+    village = models.ForeignKey(
+        Village, verbose_name=_("village"), null=True, blank=True, on_delete=models.CASCADE, related_name="targets",
+        help_text=_("Leave empty for a target of the township (or of the county)."),
+    )
+    value = models.DecimalField(_("target value"), max_digits=16, decimal_places=2, validators=[MinValueValidator(0)])
+    note = models.CharField(_("note"), max_length=200, blank=True)
+
+    scope_path = "township"
+    scope_null_visible = True  # township staff read the county's targets
+
+    class Meta:
+        verbose_name = _("annual target")
+        verbose_name_plural = _("annual targets")
+        ordering = ["-year", "indicator", "township", "village"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["year", "indicator"], condition=Q(township__isnull=True, village__isnull=True),
+                name="target_unique_county", violation_error_message=_("The county already has a target for this indicator and year."),
+            ),
+            models.UniqueConstraint(
+                fields=["year", "indicator", "township"], condition=Q(township__isnull=False, village__isnull=True),
+                name="target_unique_township",
+                violation_error_message=_("This township already has a target for this indicator and year."),
+            ),
+            models.UniqueConstraint(
+                fields=["year", "indicator", "village"], condition=Q(village__isnull=False),
+                name="target_unique_village", violation_error_message=_("This village already has a target for this indicator and year."),
+            ),
+            models.CheckConstraint(condition=Q(value__gte=0), name="target_value_non_negative"),
+            models.CheckConstraint(condition=Q(village__isnull=True) | Q(township__isnull=False), name="target_village_has_township"),
+        ]
+        indexes = [models.Index(fields=["year", "indicator"], name="target_year_indicator_idx")]
+
+    def __str__(self):
+        return f"{self.year} {self.get_indicator_display()} · {self.village or self.township or _('the county')}"
+
+    @property
+    def level(self):
+        return "village" if self.village_id else "township" if self.township_id else "county"
+
+    def clean(self):
+        errors = {}
+        if self.village_id:
+            township_id = self.village.township_id  # the village comes with the form's (or the import's) choices
+            if self.township_id and self.township_id != township_id:
+                errors["village"] = _("The village is not in the township chosen.")
+            else:
+                self.township_id = township_id
+        if self.value is not None and self.indicator in COUNTED_INDICATORS and self.value != int(self.value):
+            errors["value"] = _("This indicator is a number of people or visits: enter a whole number.")
+        if errors:
+            raise ValidationError(errors)
+
+
+COUNTED_INDICATORS = {TargetIndicator.SURVEY_VISITS, TargetIndicator.RESERVE_CADRES, TargetIndicator.RETURNEES}

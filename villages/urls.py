@@ -17,4 +17,5 @@ urlpatterns = [
     *views.SurveyAssignmentViews.urls(),
     *views.SurveyVisitViews.urls(),
     *views.SurveyProblemViews.urls(),
+    *views.TargetViews.urls(),
 ]

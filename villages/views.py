@@ -10,6 +10,7 @@ from .models import (
     SurveyProblem,
     SurveyRound,
     SurveyVisit,
+    Target,
     TierChange,
     Township,
     Village,
@@ -178,3 +179,31 @@ class SurveyProblemViews(ModelViews):
     filterset_class = filters.SurveyProblemFilterSet
     columns = ("village", "category", "responsible_unit", "deadline", "status")
     select_related = ("village",)
+
+
+class TargetViews(ModelViews):
+    """Annual targets: the county sets its own and the townships'; a township's staff set their
+    villages' (``save_object``). Their progress is on the targets page of the dashboards."""
+
+    model = Target
+    plural = "targets"
+    chain = "survey"
+    filterset_class = filters.TargetFilterSet
+    columns = ("year", "indicator", "township", "village", "value", "note")
+    select_related = ("township", "village")
+
+    @classmethod
+    def save_object(cls, instance, form, user):
+        from django.core.exceptions import ValidationError
+        from django.utils.translation import gettext as _
+
+        from wenshang.services import save_scoped
+
+        if instance.village_id:  # a village's target belongs to the village's township
+            village = Village.objects.filter(pk=instance.village_id).values("township_id").first()
+            if village and not instance.township_id:
+                instance.township_id = village["township_id"]
+        if user.township_id and not instance.village_id:
+            raise ValidationError({"village": _(
+                "Township staff set their villages' targets; the township's own target is set by the county.")})
+        return save_scoped(instance, user=user)

@@ -30,7 +30,7 @@ from django.utils.http import content_disposition_header
 from django.utils.translation import gettext as _
 
 from . import privacy
-from .portal import _field, get_config
+from .portal import _field, as_of_drill, get_config
 
 CHUNK = 2000
 SKIP = {"created_at", "updated_at", "password"}
@@ -148,6 +148,9 @@ class Column:
 def export_queryset(cfg, request):
     """The list's rows as the list page would show them: scope, filters, search and sort."""
     qs = cfg.queryset(request.user, "view")
+    as_of = as_of_drill(request, cfg.model)
+    if as_of is not None:  # a dashboard's past value: the rows as they stood then
+        qs = qs.filter(as_of[2])
     filterset = cfg.filterset_class(request.GET or None, queryset=qs, request=request) if cfg.filterset_class else None
     if filterset is not None and filterset.is_bound and filterset.is_valid():
         qs = filterset.qs

@@ -2244,6 +2244,16 @@ SPECS = {
             F("reason"),
         ], after_write=_recount_households,
             examples={"户主身份证号码": EX_HEAD, "日期": "2024-03-05", "类别": "信用+志愿服务", "分值": "5", "原因": "（示例）参加志愿服务活动"}),
+        Spec("targets", vm.Target, ("year", "indicator", "village"), [
+            F("year"),
+            F("indicator"),
+            R("village", "村代码", "code"),
+            F("value"),
+            F("note"),
+        ], derived=("township",), notes=gettext_lazy(
+            "One row per village and indicator: the villages' targets of a year. The township's own and the county's "
+            "targets are set on the targets page."),
+            examples={"年度": "2024", "指标": "贷款发放额（元）", "村代码": EX_VILLAGE, "目标值": "300000", "备注": "（示例）"}),
     ]
 }
 
@@ -2343,6 +2353,8 @@ def template_xlsx(entity):
         _("6. Dates may be written 2024-03-05, 2024/3/5 or 2024年3月5日. Files may also be saved as CSV (UTF-8 or GBK)."),
         _("7. Nothing is written until the whole file is free of problems; the preview lists each problem with its row and column."),
     ]
+    if spec.notes:
+        lines.append(f"8. {spec.notes}")
     for row, line in enumerate(lines, start=1):
         notes.cell(row=row, column=1, value=line).font = bold if row == 1 else Font()
     start = len(lines) + 2

@@ -13,7 +13,9 @@ def save_scoped(obj, *, user, validate=True):
     action = "change" if obj.pk and not obj._state.adding else "add"
     with transaction.atomic():
         if action == "change":
-            stored = type(obj)._base_manager.select_for_update().filter(pk=obj.pk).first()
+            # no ordering: a default ordering through a nullable relation would be an outer join,
+            # which PostgreSQL does not lock (FOR UPDATE)
+            stored = type(obj)._base_manager.select_for_update().filter(pk=obj.pk).order_by("pk").first()
             if stored is None or not can(user, "change", stored):
                 raise PermissionDenied
         if not can(user, action, obj):

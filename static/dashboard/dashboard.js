@@ -113,6 +113,10 @@
             box.appendChild(growth(pair[1]));
           });
         });
+        Object.keys(data.not_compared || {}).forEach(function (key) {
+          var box = document.querySelector('[data-figure="' + key + '"] .dash-figure-growth');
+          if (box) { box.textContent = data.not_compared[key]; }
+        });
         root.setAttribute("data-compared", data.period);
       })
       .catch(function (err) { root.setAttribute("data-compared", "error: " + err); });

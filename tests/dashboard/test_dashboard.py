@@ -123,7 +123,7 @@ def test_the_cold_dashboard_costs_the_same_queries_whatever_the_size(client, off
     with CaptureQueriesContext(connection) as large:
         response = client.get("/")
     assert figure(response.content.decode(), "villages") == "30"
-    assert len(large.captured_queries) == len(small.captured_queries) == 12
+    assert len(large.captured_queries) == len(small.captured_queries) == 14  # 12, and 2 for the year's targets
 
 
 def test_periods_compare_with_the_previous_quarter_and_the_pilot_start(client, official, township_a):
@@ -216,3 +216,19 @@ def test_the_comparison_counts_the_rows_dated_by_each_quarter(client, official, 
     client.force_login(staff_b)
     assert client.get("/dashboard/compare/").json()["figures"]["alliances"]["value"] == 0
     assert client.get(f"/dashboard/compare/?township={township_a.pk}").status_code == 404
+
+
+def test_the_comparison_says_why_a_figure_is_not_compared_and_compares_the_banks_balance(client, official, staff_a):
+    for (year, quarter), balance in {(2021, 1): "100", (2024, 1): "180", (2024, 2): "205"}.items():
+        AgriLoanReport.objects.create(bank="农商银行", year=year, quarter=quarter, balance=Decimal(balance))
+    client.force_login(official)
+    payload = client.get("/dashboard/compare/?period=2024Q2").json()
+    assert payload["figures"]["agri_loan_balance"]["previous_growth"] == 13.89  # 205 against 180
+    assert payload["figures"]["agri_loan_balance"]["pilot_growth"] == 105.0
+    assert "无日期" in payload["not_compared"]["villages"]  # no date on a village: not compared
+    assert "固定年度" in payload["not_compared"]["first_secretaries_2021"]
+    client.force_login(staff_a)
+    mine = client.get("/dashboard/compare/").json()
+    assert "agri_loan_balance" not in mine["figures"] and "agri_loan_balance" not in mine["not_compared"]  # county only
+    page = client.get("/dashboard/periods/")
+    assert page.status_code == 200 and page.context["township"] == staff_a.township

@@ -11,6 +11,7 @@ from django.core.management import call_command
 from django.db import connection
 from django.db.models import Sum
 from django.test.utils import CaptureQueriesContext
+from django.urls import reverse
 
 from villages.models import Township, Village
 from wenshang import figures
@@ -157,7 +158,7 @@ def test_period_table_links_open_the_rows_of_the_period(client, leader):
 
 def test_dashboard_query_count_is_fixed(client, leader, yinsi):
     client.force_login(leader)
-    for url, expected in (("/", 12), (f"/dashboard/townships/{yinsi.pk}/", 12)):
+    for url, expected in (("/", 14), (f"/dashboard/townships/{yinsi.pk}/", 14)):
         cache.clear()
         with CaptureQueriesContext(connection) as cold:
             assert client.get(url).status_code == 200
@@ -248,3 +249,49 @@ def test_a_click_on_a_chart_opens_the_records_behind_the_value(client, leader, y
         last = len(loans["categories"]) - 1
         for series in loans["series"]:
             matches(client, series["links"][last], series["data"][last], "sum:amount")
+
+
+def test_every_compared_value_links_to_the_rows_it_counts_as_they_stood(client, leader, yinsi):
+    """The page of every figure by period: each value (the quarter's, the quarter before, the pilot's
+    start) opens the list of exactly the rows it counts, as they stood at the end of that quarter."""
+    client.force_login(leader)
+    for url, least in (("/dashboard/periods/?period=2023Q4", 37), (f"/dashboard/periods/?period=2023Q4&township={yinsi.pk}", 34)):
+        response = client.get(url)
+        assert response.status_code == 200
+        rows = [r for chain in response.context["chains"] for r in chain["rows"]]
+        compared = [r for r in rows if r["compared"]]
+        assert len(compared) >= least, url
+        assert all(r["reason"] for r in rows if not r["compared"])
+        checked = 0
+        for row in compared:
+            agg = figures.drills()[row["key"]].agg if row["key"] in figures.drills() else "sum:balance"
+            for name in ("value", "previous", "pilot"):
+                if row[f"{name}_url"]:
+                    matches(client, row[f"{name}_url"], row[name], agg)
+                    checked += 1
+        assert checked >= 3 * least - 5, url
+    county = {r["key"]: r for chain in client.get("/dashboard/periods/").context["chains"] for r in chain["rows"]}
+    assert county["agri_loan_balance"]["pilot_growth"] == 105.87  # the article's growth, at the latest quarter
+    assert not county["villages"]["compared"] and not county["agri_loan_growth_pct"]["compared"]
+
+
+def test_a_past_value_s_list_says_so_and_keeps_it_through_filters_and_exports(client, leader):
+    client.force_login(leader)
+    base = views.drill_url("homestead_parcels")
+    url = f"{base}{'&' if '?' in base else '?'}figure=homestead_parcels&as_of=2021-03-31"
+    response = client.get(url)
+    html = response.content.decode()
+    assert 'id="as-of-notice"' in html and "2021-03-31" in html
+    assert 'name="as_of" value="2021-03-31"' in html  # the filter form keeps it
+    shown = response.context["page"].paginator.count
+    assert shown == dash.comparison(None, (2024, 2), (2021, 1))["homestead_parcels"]["pilot"] < 199900
+    from finance.models import Homestead
+
+    assert shown == Homestead.objects.filter(surveyed_on__lte="2021-03-31").count()
+    export = client.get(reverse("export_csv", args=["homesteads"]) + "?figure=homestead_parcels&as_of=2021-03-31")
+    assert export.status_code == 200
+    lines = b"".join(export.streaming_content if export.streaming else [export.content]).decode("utf-8-sig").strip().splitlines()
+    assert len(lines) - 1 == shown
+    # an unknown figure, or one not counted from these rows, changes nothing
+    assert client.get(views.list_url("homesteads", [("figure", "alliances"), ("as_of", "2021-03-31")])).context[
+        "page"].paginator.count == 199900

@@ -1,7 +1,7 @@
 """A county official, as a new user would (issue 5, "done when"): opens the county dashboard of the
 demo county, sees every figure of the article, clicks one and lands on exactly the rows that make
 it, goes down to a township and a village, and opens the map; every chart drew, no console errors.
-Screenshots: the county dashboard, the map, a village profile, the big screen and a phone."""
+Screenshots: the county dashboard, the map, a village profile, the targets, the big screen and a phone."""
 import re
 from io import StringIO
 
@@ -111,6 +111,32 @@ def test_an_official_walks_from_the_county_to_a_village_and_the_map(demo, live_s
     page.locator(".leaflet-popup a.map-parcels").click()
     page.wait_for_url(re.compile(rf"/finance/homesteads/\?village={parcels}$"))
     assert count_shown(page) > 0
+
+    # The year's targets: who is ahead, who is behind; an achievement leads to its rows.
+    page.goto(f"{base}/")
+    page.click("#open-targets")
+    page.wait_for_url(re.compile(r"/dashboard/targets/$"))
+    page.locator("#targets-overview").get_by_role("link", name="贷款发放额（元）").click()
+    page.wait_for_url(re.compile(r"indicator=loans_amount"))
+    statuses = page.locator("#targets-ranking tbody tr").evaluate_all("rows => rows.map(r => r.dataset.status)")
+    assert len(statuses) == 15 and {"ahead", "behind"} <= set(statuses), statuses
+    page.screenshot(path=shots / "dashboard-targets.png", full_page=True)
+    last = page.locator("#targets-ranking tbody tr").last
+    achieved = int(last.locator("a[data-value]").get_attribute("data-value").split(".")[0])
+    last.locator("a[data-value]").click()
+    page.wait_for_url(re.compile(r"/finance/loans/\?granted_after=2024-01-01&granted_before=2024-12-31&township=\d+$"))
+    assert count_shown(page) > 0 and achieved > 0
+
+    # Every figure by period: a past value opens the records as they stood then.
+    page.goto(f"{base}/")
+    page.click("#open-periods")
+    page.wait_for_url(re.compile(r"/dashboard/periods/\?period=2024Q2$"))
+    pilot = page.locator('tr[data-figure="homestead_parcels"] td:nth-child(5) a')
+    then = int(pilot.get_attribute("data-value"))
+    pilot.click()
+    page.wait_for_url(re.compile(r"figure=homestead_parcels&as_of=2021-03-31"))
+    assert page.locator("#as-of-notice").is_visible()
+    assert count_shown(page) == then < expected["homestead_parcels"]
 
     assert page.console_errors == []
 

@@ -83,6 +83,8 @@ ROWS = {
                    "返乡去向": "返乡创业"}],
     "training-attendance": [{"培训名称": "2024年高素质农民培训班", "身份证号码": P1, "已结业": "是"}],
     "credit-records": [{"户主身份证号码": H1, "日期": "2024-03-05", "类别": "信用+志愿服务", "分值": "5", "原因": "参加志愿服务活动"}],
+    "targets": [{"年度": "2024", "指标": "贷款发放额（元）", "村代码": V, "目标值": "300000"},
+                {"年度": "2024", "指标": "大调研走访村次", "村代码": V2, "目标值": "4", "备注": "每季度一次"}],
 }
 
 
@@ -267,3 +269,18 @@ def test_imported_records_are_found_by_the_global_search(files, world, staff_a):
     assert imports.import_file("villages", write(files, "villages", [row]), staff_a).updated == 1
     assert SearchEntry.objects.filter(kind="village", name="东石楼新村").exists()
     assert SearchEntry.objects.get(kind="person", name="新人").detail == "东石楼新村"
+
+
+def test_village_targets_take_their_township_and_stay_within_the_user_s(files, world, staff_a, staff_b, township_a):
+    from villages.models import Target
+
+    path = write(files, "targets", ROWS["targets"])
+    assert imports.import_file("targets", path, staff_a).ok
+    assert sorted(Target.objects.values_list("village__code", "township_id", "value")) == [
+        (V, township_a.pk, Decimal("300000.00")), (V2, township_a.pk, Decimal("4.00"))]
+    refused = imports.import_file("targets", path, staff_b)  # another township's villages are not found
+    assert not refused.ok and not refused.written
+    wrong = write(files, "targets", [{"年度": "2024", "指标": "回引人才（人）", "村代码": V, "目标值": "1.5"}])
+    result = imports.import_file("targets", wrong, staff_a)
+    assert not result.ok
+    assert any("整数" in p["message"] and p["column"] == "目标值" for p in result.problems), result.problems

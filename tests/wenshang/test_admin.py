@@ -60,6 +60,7 @@ from villages.models import (
     SurveyProblem,
     SurveyRound,
     SurveyVisit,
+    Target,
     TierChange,
     Township,
     Village,
@@ -128,6 +129,7 @@ def sample(geo):
     TierChange.objects.create(village=v, date=D, from_tier="excellence", to_tier="model", reason="评定", decided_by="县委组织部")
     VillageHonour.objects.create(village=v, kind="municipal_demo", year=2023, awarded_by="济宁市")
     CollectiveIncome.objects.create(village=v, year=2023, amount=Decimal("500000"), operating=Decimal("200000"))
+    Target.objects.create(year=2024, indicator="collective_income", township=t, village=v, value=Decimal("550000"))
     enterprise = Enterprise.objects.create(name="汶上如意科技", credit_code=credit_code("91370830MA3C00001"), township=t)
     unit = MemberUnit.objects.create(name="东石楼村党支部", kind="village", township=t, village=v)
     alliance = Alliance.objects.create(name="寅寺镇共富联盟", scope="township", township=t, founded_on=D)

@@ -20,7 +20,7 @@ from wenshang import figures
 
 GENERATION_KEY = "dashboard:generation"
 CACHE_SECONDS = 60 * 60
-VERSION = 3  # change when the shape of the data changes
+VERSION = 4  # change when the shape of the data changes
 
 
 # -- cache -------------------------------------------------------------------------------------
@@ -301,6 +301,28 @@ def comparison(township, period, pilot, key=None):
         }
         cache.set(key, out, CACHE_SECONDS)
     return out
+
+
+def agri_comparison(data, period, pilot):
+    """The banks' agriculture-related loan balance at the end of ``period``, of the quarter before and
+    of the pilot's first quarter, as ``comparison()`` gives the other figures (None without a report)."""
+    totals = {(q["year"], q["quarter"]): q["total"] for q in data["agri_quarters"]}
+    value = totals.get(period)
+    if value is None:
+        return None
+    before, start = totals.get(previous(period)), totals.get(pilot)
+    return {"value": value, "previous": before, "pilot": start, "previous_growth": figures.growth_pct(value, before),
+            "pilot_growth": figures.growth_pct(value, start)}
+
+
+def choose_period(data, wanted=""):
+    """(period, pilot start, every period) for a ``YYYYQn`` asked for; the latest when it is not one."""
+    every = periods(data)
+    period = every[-1] if every else quarter_of(data["as_of"])
+    for p in every:
+        if wanted == f"{p[0]}Q{p[1]}":
+            period = p
+    return period, (every[0] if every else period), every
 
 
 def share(part, whole):

@@ -13,6 +13,7 @@ from decimal import Decimal
 from functools import cache as memoize
 from urllib.parse import urlencode
 
+from django.conf import settings
 from django.contrib.auth.decorators import login_required
 from django.contrib.humanize.templatetags.humanize import intcomma
 from django.core.cache import cache
@@ -30,7 +31,7 @@ from wenshang.portal import REGISTRY
 from wenshang.scope import permission_filter
 
 from . import data as dash
-from . import geo
+from . import geo, targets
 
 CHAINS = [
     ("organization", gettext_lazy("Organization chain")),
@@ -127,7 +128,14 @@ def dashboard(request, township):
     page_key = f"{data_key}:page:{get_language()}:{wanted}:{int(big)}"
     page = cache.get(page_key)
     if page is None:
-        context = view_model(township, dash.get(t, key=data_key), wanted, big)
+        data = dash.get(t, key=data_key)
+        context = view_model(township, data, wanted, big)
+        year = data["as_of"].year
+        units = [(r["pk"], r["name"], r["code"]) for r in data["ranking"]]
+        target_data = targets.get(year, t, key=data_key, units=units)  # 2 queries
+        context.update(targets=target_view_model(target_data, township), targets_year=year,
+                       schedule=target_data["schedule"],
+                       targets_url=reverse("dashboard:targets") + (f"?township={t}" if t is not None else ""))
         page = {"context": context, "html": render_to_string("dashboard/_content.html", context)}
         cache.set(page_key, page, dash.CACHE_SECONDS)
     return render(request, "dashboard/dashboard.html", {**page["context"], "content": mark_safe(page["html"])})
@@ -212,12 +220,7 @@ def view_model(township, data, wanted, big):
             per_village, "yuan", list_url("collective-incomes", params))
 
     # -- periods
-    periods = dash.periods(data)
-    period = periods[-1] if periods else dash.quarter_of(data["as_of"])
-    for p in periods:
-        if wanted == f"{p[0]}Q{p[1]}":
-            period = p
-    pilot = periods[0] if periods else period
+    period, pilot, periods = dash.choose_period(data, wanted)
     period_rows = []
     labels = {
         "agri_loan_balance": (_("Agriculture-related loan balance"), "yuan"),
@@ -229,21 +232,27 @@ def view_model(township, data, wanted, big):
     }
     round_ids = {(r["year"], r["quarter"]): r["id"] for r in data["rounds"]}
     scope = [("township", t)] if t else []
+
+    def period_url(key, p):
+        """The list of the rows behind an indicator's value in quarter ``p`` (a year's, for yearly ones)."""
+        (y, q), (start, end) = p, dash.quarter_dates(*p)
+        if key == "agri_loan_balance":
+            return list_url("agri-loan-reports", [("year", y), ("quarter", q)])
+        if key in ("loans_granted", "loans_amount"):
+            return list_url("loans", [("granted_after", start), ("granted_before", end)] + scope)
+        if key == "villages_visited":
+            return list_url("villages", [("visited_round", round_ids[p])] + scope) if p in round_ids else None
+        return list_url({"collective_income": "collective-incomes", "pairing_income": "pairing-outcomes"}[key],
+                        [("year", y)] + scope)
+
     for row in dash.period_table(data, period, pilot):
         label, unit = labels[row["key"]]
-        y, q = period
-        start, end = dash.quarter_dates(y, q)
-        url = {
-            "agri_loan_balance": list_url("agri-loan-reports", [("year", y), ("quarter", q)]),
-            "loans_granted": list_url("loans", [("granted_after", start), ("granted_before", end)] + scope),
-            "loans_amount": list_url("loans", [("granted_after", start), ("granted_before", end)] + scope),
-            "villages_visited": list_url("villages", [("visited_round", round_ids[period])] + scope)
-            if period in round_ids else None,
-            "collective_income": list_url("collective-incomes", [("year", y)] + scope),
-            "pairing_income": list_url("pairing-outcomes", [("year", y)] + scope),
-        }[row["key"]]
-        period_rows.append({**row, "label": label, "url": url, "shown": show(row["value"], unit),
-                            "previous_shown": show(row["previous"], unit), "pilot_shown": show(row["pilot"], unit)})
+        period_rows.append({
+            **row, "label": label, "url": period_url(row["key"], period), "shown": show(row["value"], unit),
+            "previous_url": period_url(row["key"], dash.previous(period)) if row["previous"] is not None else None,
+            "pilot_url": period_url(row["key"], pilot) if row["pilot"] is not None else None,
+            "previous_shown": show(row["previous"], unit), "pilot_shown": show(row["pilot"], unit),
+        })
 
     return {
         "township": township,
@@ -263,6 +272,8 @@ def view_model(township, data, wanted, big):
         "refresh": REFRESH_SECONDS if big else None,
         "breadcrumbs": breadcrumbs(township),
         "compare_url": reverse("dashboard:compare") + "?" + urlencode(
+            [("period", f"{period[0]}Q{period[1]}")] + ([("township", t)] if t else [])),
+        "periods_url": reverse("dashboard:periods") + "?" + urlencode(
             [("period", f"{period[0]}Q{period[1]}")] + ([("township", t)] if t else [])),
     }
 
@@ -385,21 +396,85 @@ def compare(request):
     t = township.pk if township is not None else None
     data_key = dash.key(t)
     data = dash.get(t, key=data_key)
-    periods = dash.periods(data)
-    period = periods[-1] if periods else dash.quarter_of(data["as_of"])
-    for p in periods:
-        if request.GET.get("period") == f"{p[0]}Q{p[1]}":
-            period = p
-    pilot = periods[0] if periods else period
+    period, pilot, _periods = dash.choose_period(data, request.GET.get("period", ""))
     before = dash.previous(period)
+    rows = comparison_rows(township, data, data_key, period, pilot)
     return JsonResponse({
         "period": f"{period[0]}Q{period[1]}",
         "labels": {
             "previous": _("vs %(period)s") % {"period": _("%(year)s Q%(quarter)s") % {"year": before[0], "quarter": before[1]}},
             "pilot": _("vs pilot start"),
         },
-        "figures": dash.comparison(t, period, pilot, key=data_key),
+        "figures": {r["key"]: {k: r[k] for k in ("value", "previous", "pilot", "previous_growth", "pilot_growth")}
+                    for r in rows if r["compared"]},
+        "not_compared": {r["key"]: r["reason"] for r in rows if not r["compared"]},
     }, json_dumps_params={"ensure_ascii": False})
+
+
+NOT_COMPARED = {
+    "undated": gettext_lazy("Not compared by period: its records carry no date"),
+    "fixed": gettext_lazy("Not compared by period: the figure of a set year or batch"),
+    "growth": gettext_lazy("Itself a growth since the pilot's start"),
+}
+
+
+def comparison_rows(township, data, data_key, period, pilot):
+    """Every figure of the catalogue at the end of ``period``, of the quarter before and of the pilot's
+    first quarter, with the growth and, for each of the three values, the list of the rows it counts
+    (``?figure=…&as_of=…``: the records as they stood on that day); or why it is not compared."""
+    t = township.pk if township is not None else None
+    compared = dash.comparison(t, period, pilot, key=data_key)
+    if t is None:
+        agri = dash.agri_comparison(data, period, pilot)
+        if agri is not None:
+            compared = {**compared, "agri_loan_balance": agri}
+    ends = {"value": period, "previous": dash.previous(period), "pilot": pilot}
+    rows = []
+    for key, fig in figures.catalogue().items():
+        if t is not None and key in figures.COUNTY_ONLY:
+            continue
+        row = {"key": key, "label": fig.label, "chain": fig.chain, "unit": fig.unit}
+        entry = compared.get(key)
+        if entry is None:
+            reason = "growth" if fig.unit == "percent" else "undated" if fig.period == "cumulative" else "fixed"
+            rows.append({**row, "compared": False, "reason": str(NOT_COMPARED[reason])})
+            continue
+        row.update(entry, compared=True)
+        for name, p in ends.items():
+            row[f"{name}_shown"] = show(entry[name], fig.unit)
+            if entry[name] is None:
+                row[f"{name}_url"] = None
+            elif key == "agri_loan_balance":
+                row[f"{name}_url"] = list_url("agri-loan-reports", [("year", p[0]), ("quarter", p[1])])
+            else:
+                base = drill_url(key, t)
+                day = dash.quarter_dates(*p)[1].isoformat()
+                row[f"{name}_url"] = f"{base}{'&' if '?' in base else '?'}{urlencode({'figure': key, 'as_of': day})}"
+        rows.append(row)
+    return rows
+
+
+@login_required
+def period_comparison(request):
+    """Every figure at the end of a quarter against the quarter before and the pilot's start, each
+    value linked to the records it counts as they stood then (the page behind the growth shown
+    on the dashboard's tiles)."""
+    township = scope_township(request)
+    t = township.pk if township is not None else None
+    data_key = dash.key(t)
+    data = dash.get(t, key=data_key)
+    period, pilot, every = dash.choose_period(data, request.GET.get("period", ""))
+    rows = comparison_rows(township, data, data_key, period, pilot)
+    chains = [{"key": key, "label": str(label), "rows": [r for r in rows if r["chain"] == key]} for key, label in CHAINS]
+
+    def name(p):
+        return _("%(year)s Q%(quarter)s") % {"year": p[0], "quarter": p[1]}
+
+    return render(request, "dashboard/periods.html", {
+        "township": township, "chains": chains, "as_of": data["as_of"], "breadcrumbs": breadcrumbs(township),
+        "periods": [(f"{y}Q{q}", name((y, q))) for y, q in every], "period": f"{period[0]}Q{period[1]}",
+        "period_label": name(period), "previous_label": name(dash.previous(period)), "pilot_label": name(pilot),
+    })
 
 
 def scope_township(request):
@@ -442,3 +517,89 @@ def map_data(request):
         },
     }
     return JsonResponse(payload, json_dumps_params={"ensure_ascii": False, "separators": (",", ":")})
+
+
+# -- annual targets --------------------------------------------------------------------------------
+STATUS_LABELS = {
+    "done": gettext_lazy("Completed"),
+    "ahead": gettext_lazy("Ahead of schedule"),
+    "behind": gettext_lazy("Behind schedule"),
+    "pending": gettext_lazy("Reported at year end"),
+    "none": gettext_lazy("No target set"),
+}
+STATUS_CLASSES = {"done": "success", "ahead": "primary", "behind": "danger", "pending": "secondary", "none": "light"}
+
+
+def target_view_model(data, township, indicator=None):
+    """Labels, values as read and links for ``targets.build()``'s data: every indicator's target,
+    achievement and progress, with the list of the rows counted behind each achievement and the
+    list of the targets behind each target; the ranked units of ``indicator`` (none when None:
+    the dashboard's card shows no ranking, and making ~100 links costs ~15 ms)."""
+    from villages.choices import TargetIndicator
+
+    t = township.pk if township is not None else None
+    labels = dict(TargetIndicator.choices)
+    year = data["year"]
+    out = []
+    for entry in data["indicators"]:
+        key, unit = entry["key"], entry["unit"]
+        ind = targets.INDICATORS[key]
+        level = "village" if t is not None else "township"
+        row_list = [("year", year), ("indicator", key)]
+        rows = []
+        for r in entry["rows"] if key == indicator else ():
+            unit_url = (reverse("villages:village_profile", args=[r["id"]]) if t is not None
+                        else reverse("dashboard:targets") + "?" + urlencode({"year": year, "township": r["id"], "indicator": key}))
+            rows.append({
+                **r, "url": unit_url,
+                "target_shown": show(r["target"], unit), "actual_shown": show(r["actual"], unit),
+                "actual_url": list_url(ind.plural, ind.query(year, village=r["id"]) if t is not None
+                                       else ind.query(year, township=r["id"])),
+                "target_url": list_url("targets", row_list + [(level, r["id"])]) if r["target"] is not None else None,
+                "status_label": str(STATUS_LABELS[r["status"]]), "status_class": STATUS_CLASSES[r["status"]],
+                "bar": min(r["progress"] or 0, 100),
+            })
+        own = [("level", "township"), ("township", t)] if t is not None else [("level", "county")]
+        counts = entry["counts"]
+        out.append({
+            **entry, "label": str(labels[key]), "rows": rows, "selected": key == indicator,
+            "target_shown": show(entry["target"], unit), "actual_shown": show(entry["actual"], unit),
+            "actual_url": list_url(ind.plural, ind.query(year, township=t)),
+            "target_url": list_url("targets", row_list + own) if entry["target"] is not None else None,
+            "status_label": str(STATUS_LABELS[entry["status"]]), "status_class": STATUS_CLASSES[entry["status"]],
+            "bar": min(entry["progress"] or 0, 100),
+            "page_url": reverse("dashboard:targets") + "?" + urlencode(
+                [("year", year)] + ([("township", t)] if t is not None else []) + [("indicator", key)]),
+            "ahead_n": counts.get("ahead", 0) + counts.get("done", 0), "behind_n": counts.get("behind", 0),
+        })
+    return out
+
+
+@login_required
+def target_progress(request):
+    """The year's targets of the county and its townships (or of a township and its villages): how
+    far each has come against the calendar, and who is ahead or behind."""
+    from villages.choices import TargetIndicator
+
+    township = scope_township(request)
+    t = township.pk if township is not None else None
+    years = targets.years()
+    year = request.GET.get("year", "")
+    year = int(year) if year.isdigit() and int(year) in years else settings.PORTAL_DATA_AS_OF.year
+    indicator = request.GET.get("indicator")
+    if indicator not in TargetIndicator.values:
+        indicator = TargetIndicator.values[0]
+    data = targets.get(year, t)
+    indicators = target_view_model(data, township, indicator)
+    selected = next(i for i in indicators if i["selected"])
+    crumbs = breadcrumbs(township)
+    townships = None
+    if county_reader(request.user):
+        from villages.models import Township
+
+        townships = Township.objects.order_by("code").values_list("pk", "name")
+    return render(request, "dashboard/targets.html", {
+        "township": township, "year": year, "years": years, "indicators": indicators, "selected": selected,
+        "schedule": data["schedule"], "as_of": data["as_of"], "breadcrumbs": crumbs, "townships": townships,
+        "can_set": permission_filter(request.user, REGISTRY["targets"].model, "add") is not False,
+    })

@@ -173,7 +173,7 @@ class DemoCounty:
             steps = [
                 self.geography, self.tiers_and_income, self.grids, self.homesteads, self.enterprises,
                 self.alliances, self.joint_committees, self.pairings, self.finance_people, self.talent,
-                self.first_secretaries, self.projects, self.loans, self.land, self.surveys, self.users,
+                self.first_secretaries, self.projects, self.loans, self.land, self.surveys, self.annual_targets, self.users,
             ]
             for step in steps:
                 step()
@@ -1092,6 +1092,38 @@ class DemoCounty:
                     deadline=deadline, status=status, progress="已制定整改方案，明确责任人和时限。" if status != vc.ProblemStatus.OPEN else "",
                     closed_on=closed, closure_evidence="整改完成，已现场核验并拍照存档。" if closed else ""))
         self.save(vm.SurveyProblem, problems)
+
+    def annual_targets(self):
+        """The targets of 2023 and 2024 for the county, every township and every village with a
+        record of the indicator the year before: last year's achievement raised by a margin that
+        differs from one unit to the next. Drawn from a random stream of their own, so the rest of
+        the county is the same with or without them."""
+        from wenshang.dashboard import targets as T
+
+        rng = random.Random(SEED + 2)
+
+        def raised(value, low, high, counted):
+            value = Decimal(value) * Decimal(str(round(rng.uniform(low, high), 2)))
+            if counted:
+                return Decimal(max(1, int(value.to_integral_value())))
+            return max(Decimal(100), (value / 100).quantize(Decimal(1)) * 100)
+
+        rows = []
+        for year in (2023, 2024):
+            before = T.achieved(year - 1)
+            for key, ind in T.INDICATORS.items():
+                got, counted = before[key], ind.unit == "count"
+                if got["county"]:
+                    rows.append(vm.Target(year=year, indicator=key, value=raised(got["county"], 1.05, 1.12, counted)))
+                for township in self.townships:
+                    if got["townships"].get(township.pk):
+                        rows.append(vm.Target(year=year, indicator=key, township=township,
+                                              value=raised(got["townships"][township.pk], 1.0, 1.2, counted)))
+                for village in self.villages:
+                    if got["villages"].get(village.pk):
+                        rows.append(vm.Target(year=year, indicator=key, township_id=village.township_id, village=village,
+                                              value=raised(got["villages"][village.pk], 0.9, 1.3, counted)))
+        self.save(vm.Target, rows)
 
     def users(self):
         password = make_password(DEMO_PASSWORD)

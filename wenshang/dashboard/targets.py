@@ -1,0 +1,245 @@
+"""Annual targets and how far each has come: the county's, the townships' and the villages'.
+
+A target (``villages.Target``) is set for a year and an indicator. What has been achieved is
+counted from the records of that year (``INDICATORS``: which rows, which sum, which list shows
+them), for the county, every township and every village at once, in one SQL statement (a UNION
+of one grouped query per indicator). Each unit's progress is compared with the share of the year
+gone by at the data's as-of date (序时进度): ahead, behind, done, or, for figures reported once a
+year, awaiting the year's report.
+
+``build(year, township)`` returns plain data (numbers and codes) and costs 2 queries (3 when it
+has to read the names of the units itself); ``get()`` caches it like the dashboards' data.
+"""
+import datetime as dt
+from dataclasses import dataclass
+from decimal import Decimal
+
+from django.conf import settings
+from django.core.cache import cache
+from django.db.models import Count, F, Q, Sum, Value
+from django.db.models.functions import Cast, Coalesce
+
+from wenshang import figures
+
+from . import data as dash
+
+NUM = figures.DEC
+
+
+@dataclass(frozen=True)
+class Indicator:
+    """How an indicator's achievement in a year is counted, and where its rows are listed.
+
+    ``where(year)``: the rows of the year (lookups); ``params(year)``: the same as the list page's
+    query string; ``amount``: the field summed (None: rows counted); ``village_path`` and
+    ``township_path``: the row's village and township; ``yearly``: reported once a year (a
+    collective's income), so a year not yet over is not judged against the calendar.
+    """
+
+    key: str
+    plural: str
+    model: str
+    village_path: str
+    township_path: str
+    where: object
+    params: object
+    amount: str = None
+    yearly: bool = False
+    unit: str = "yuan"
+
+    def get_model(self):
+        from django.apps import apps
+
+        return apps.get_model(self.model)
+
+    def rows(self, year, township=None):
+        qs = self.get_model()._base_manager.filter(**self.where(year))
+        if township is not None:
+            qs = qs.filter(**{self.township_path: township})
+        return qs
+
+    def query(self, year, township=None, village=None):
+        """[(name, value)] of the list page showing the rows counted."""
+        params = list(self.params(year))
+        if village is not None:
+            params.append(("village", village))
+        elif township is not None:
+            params.append(("township", township))
+        return params
+
+
+def _in_year(field):
+    def where(year):
+        return {f"{field}__gte": dt.date(year, 1, 1), f"{field}__lte": dt.date(year, 12, 31)}
+    return where
+
+
+def _year_params(after, before):
+    return lambda year: [(after, dt.date(year, 1, 1).isoformat()), (before, dt.date(year, 12, 31).isoformat())]
+
+
+INDICATORS = {i.key: i for i in [
+    Indicator("collective_income", "collective-incomes", "villages.CollectiveIncome", "village", "village__township",
+              lambda y: {"year": y}, lambda y: [("year", y)], amount="amount", yearly=True),
+    Indicator("pairing_income", "pairing-outcomes", "alliances.PairingOutcome", "pairing__village",
+              "pairing__village__township", lambda y: {"year": y}, lambda y: [("year", y)], amount="income_added",
+              yearly=True),
+    Indicator("loans_amount", "loans", "finance.Loan", "village", "township", _in_year("granted_on"),
+              _year_params("granted_after", "granted_before"), amount="amount"),
+    Indicator("land_income", "land-transactions", "finance.LandTransaction", "village", "village__township",
+              _in_year("date"), _year_params("date_after", "date_before"), amount="price"),
+    Indicator("survey_visits", "survey-visits", "villages.SurveyVisit", "village", "village__township",
+              lambda y: {"round__year": y}, lambda y: [("year", y)], unit="count"),
+    Indicator("reserve_cadres", "reserve-cadres", "talent.ReserveCadre", "village", "village__township",
+              _in_year("since"), _year_params("since_after", "since_before"), unit="count"),
+    Indicator("returnees", "returnees", "talent.Returnee", "person__village", "person__township",
+              _in_year("returned_on"), _year_params("returned_after", "returned_before"), unit="count"),
+]}
+
+
+# -- the calendar ----------------------------------------------------------------------------------
+def schedule(year, as_of=None):
+    """The share of ``year`` gone by at the as-of date, in percent (序时进度): 0 before it, 100 after."""
+    as_of = as_of or settings.PORTAL_DATA_AS_OF
+    start, end = dt.date(year, 1, 1), dt.date(year, 12, 31)
+    if as_of < start:
+        return 0.0
+    if as_of >= end:
+        return 100.0
+    return round(((as_of - start).days + 1) * 100 / ((end - start).days + 1), 1)
+
+
+def status(indicator, year, target, actual, as_of=None):
+    """done · ahead · behind · pending (a yearly figure whose year is not over) · none (no target)."""
+    if target is None:
+        return "none"
+    progress = _progress(actual, target)
+    if progress is not None and progress >= 100:
+        return "done"
+    gone = schedule(year, as_of)
+    if INDICATORS[indicator].yearly and gone < 100:
+        return "pending"
+    if progress is None:  # a target of 0: nothing was asked
+        return "done"
+    return "ahead" if progress >= gone else "behind"
+
+
+def _progress(actual, target):
+    if target is None or not target:
+        return None
+    return float((Decimal(str(actual or 0)) * 100 / Decimal(str(target))).quantize(Decimal("0.1")))
+
+
+# -- the data -------------------------------------------------------------------------------------
+def years():
+    """The years that have targets, newest first, and the as-of year (1 query)."""
+    from villages.models import Target
+
+    found = set(Target.objects.order_by().values_list("year", flat=True).distinct())
+    found.add(settings.PORTAL_DATA_AS_OF.year)
+    return sorted(found, reverse=True)
+
+
+def achieved(year, township=None):
+    """{indicator: {"county": x, "townships": {id: x}, "villages": {id: x}}} of ``year`` (1 query)."""
+    parts = []
+    for ind in INDICATORS.values():
+        aggregate = Sum(ind.amount) if ind.amount else Count("pk")
+        parts.append(
+            ind.rows(year, township).order_by()
+            .values(t=F(ind.township_path), v=F(ind.village_path))
+            .annotate(k=Value(ind.key), x=Cast(Coalesce(aggregate, 0, output_field=NUM), NUM))
+            .values_list("k", "t", "v", "x")
+        )
+    out = {key: {"county": Decimal(0), "townships": {}, "villages": {}} for key in INDICATORS}
+    for key, t, v, x in parts[0].union(*parts[1:], all=True):
+        x = Decimal(str(x or 0))
+        entry = out[key]
+        entry["county"] += x
+        if t is not None:
+            entry["townships"][t] = entry["townships"].get(t, Decimal(0)) + x
+        if v is not None:
+            entry["villages"][v] = entry["villages"].get(v, Decimal(0)) + x
+    return out
+
+
+def build(year, township=None, units=None):
+    """Every indicator's target and achievement in ``year``: for the county (``township=None``) and
+    its townships, or for one township (id) and its villages, ranked by progress.
+
+    ``units``: [(id, name, code)] of the townships (county) or the township's villages, when the
+    caller has them already; otherwise read here (1 more query)."""
+    from villages.models import Target, Township, Village
+
+    t = getattr(township, "pk", township)
+    if units is None:
+        units = list(
+            (Village.objects.filter(township=t) if t is not None else Township.objects.all())
+            .order_by("code").values_list("pk", "name", "code")
+        )
+    targets = Target.objects.filter(year=year)
+    if t is not None:
+        targets = targets.filter(township=t)
+    else:
+        targets = targets.filter(village__isnull=True)
+    own, below = {}, {}
+    for indicator, township_id, village_id, value in targets.values_list("indicator", "township_id", "village_id", "value"):
+        if t is None:
+            (own if township_id is None else below).setdefault(indicator, {})[township_id] = value
+        else:
+            (own if village_id is None else below).setdefault(indicator, {})[village_id or township_id] = value
+    done = achieved(year, t)
+    gone = schedule(year)
+    out = []
+    for key, ind in INDICATORS.items():
+        got = done[key]
+        actual = got["townships"].get(t, Decimal(0)) if t is not None else got["county"]
+        target = own.get(key, {}).get(t)
+        sub = got["villages"] if t is not None else got["townships"]
+        rows = []
+        for pk, name, code in units:
+            unit_target = below.get(key, {}).get(pk)
+            unit_actual = sub.get(pk, Decimal(0))
+            rows.append({
+                "id": pk, "name": name, "code": code, "target": _n(unit_target), "actual": _n(unit_actual),
+                "progress": _progress(unit_actual, unit_target), "status": status(key, year, unit_target, unit_actual),
+            })
+        rows.sort(key=lambda r: (r["progress"] is None, -(r["progress"] or 0), r["code"]))
+        for rank, row in enumerate(rows, 1):
+            row["rank"] = rank if row["progress"] is not None else None
+        counts = {}
+        for row in rows:
+            counts[row["status"]] = counts.get(row["status"], 0) + 1
+        out.append({
+            "key": key, "unit": ind.unit, "yearly": ind.yearly, "target": _n(target), "actual": _n(actual),
+            "progress": _progress(actual, target), "status": status(key, year, target, actual),
+            "units_with_target": sum(1 for r in rows if r["target"] is not None),
+            "counts": counts, "rows": rows,
+        })
+    return {"year": year, "township": t, "as_of": settings.PORTAL_DATA_AS_OF, "schedule": gone, "indicators": out}
+
+
+def get(year, township=None, key=None, units=None):
+    """``build()`` from the cache, fresh after any change (``key``: from ``dashboard.data.key()``)."""
+    t = getattr(township, "pk", township)
+    cache_key = f"{key or dash.key(t)}:targets:{year}"
+    out = cache.get(cache_key)
+    if out is None:
+        out = build(year, t, units=units)
+        cache.set(cache_key, out, dash.CACHE_SECONDS)
+    return out
+
+
+def _n(value):
+    return None if value is None else figures._number(Decimal(str(value)).quantize(Decimal("0.01")))
+
+
+def rows_q(indicator, year, township=None, village=None):
+    """The condition of the rows an achievement counts (for tests and the API's figures)."""
+    ind = INDICATORS[indicator]
+    q = Q(**ind.where(year))
+    if village is not None:
+        q &= Q(**{ind.village_path: village})
+    elif township is not None:
+        q &= Q(**{ind.township_path: township})
+    return q
