@@ -23,13 +23,23 @@ that they can log in through the admin login page, ``settings.LOGIN_URL``):
 administrator (role ``admin``), not a superuser. Use ``superuser`` for the latter.
 """
 import pytest
+from django.conf import settings
 from django.contrib.auth.models import AnonymousUser
+from django.utils import translation
 
 from villages.models import County, Township, Village
 from wenshang.choices import Domain, Role
 from wenshang.models import User
 
 PASSWORD = "test-password-123"
+
+
+@pytest.fixture(autouse=True)
+def default_language():
+    """Each test starts in the portal's language: a request made in English (the language cookie)
+    leaves the thread's language active after it, which would change the messages of the next test."""
+    yield
+    translation.activate(settings.LANGUAGE_CODE)
 
 
 @pytest.fixture

@@ -407,6 +407,7 @@ class Target(BaseModel):
 
     scope_path = "township"
     scope_null_visible = True  # township staff read the county's targets
+    township_writes_need = "village"  # and set only their villages' (their township's own is the county's)
 
     class Meta:
         verbose_name = _("annual target")

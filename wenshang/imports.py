@@ -2247,7 +2247,7 @@ SPECS = {
         Spec("targets", vm.Target, ("year", "indicator", "village"), [
             F("year"),
             F("indicator"),
-            R("village", "村代码", "code"),
+            R("village", "村代码", "code", required=True),
             F("value"),
             F("note"),
         ], derived=("township",), notes=gettext_lazy(

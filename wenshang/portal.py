@@ -34,7 +34,7 @@ from django.utils import timezone
 from django.utils.dateparse import parse_datetime
 from django.utils.html import format_html, format_html_join
 from django.utils.safestring import mark_safe
-from django.utils.translation import get_language
+from django.utils.translation import get_language, gettext_noop
 from django.utils.translation import gettext as _
 from django.views import View
 
@@ -469,8 +469,8 @@ class DeleteView(PortalView):
 
 
 # Pages that are not an entity's list, at the end of a chain's menu: chain → [(msgid, URL name)].
-MENU_PAGES = {"survey": [("Survey coverage board", "reports:coverage"), ("Survey reports", "reports:list"),
-                         ("Annual targets: progress and rankings", "dashboard:targets")]}
+MENU_PAGES = {"survey": [(gettext_noop("Survey coverage board"), "reports:coverage"), (gettext_noop("Survey reports"), "reports:list"),
+                         (gettext_noop("Annual targets: progress and rankings"), "dashboard:targets")]}
 
 
 def menu():
@@ -499,7 +499,7 @@ def menu_html():
 def _menu_html(language, prefix, registered):
     parts = []
     for chain, entries in _menu(language, prefix, registered):
-        items = format_html_join("", '<li><a class="dropdown-item" href="{}">{}</a></li>', entries)
+        items = format_html_join("", '<li><a class="dropdown-item" href="{1}">{0}</a></li>', entries)
         parts.append(format_html(
             '<li class="nav-item dropdown"><a class="nav-link dropdown-toggle" href="#" role="button" '
             'data-bs-toggle="dropdown" aria-expanded="false">{}</a><ul class="dropdown-menu">{}</ul></li>', chain, items))

@@ -16,6 +16,10 @@ Roles (``wenshang.choices.Role``), combined with the user's scope (the county, o
 A township-scoped user reads a record whose township is empty only when the model says such
 records are shared (``scope_null_visible``, e.g. county-wide alliances and enterprises).
 
+Some models let township staff write only the rows that name one of their villages
+(``township_writes_need = "village"``: the annual targets; a township's own target is the
+county's to set), while they read the rest of their township's rows.
+
 Some models are changed only by county administrators whatever the scope (``admin_only``: users,
 the county and its townships); some are not even read by others (``admin_view_only``: the API
 tokens); the change log is changed by nobody (``scope_editable = False``).
@@ -62,6 +66,9 @@ def permission_filter(user, model, action):
     q = Q(**{path: user.township_id})
     if action == "view" and getattr(model, "scope_null_visible", False):
         q |= Q(**{f"{path}__isnull": True})
+    needed = getattr(model, "township_writes_need", None)
+    if action != "view" and needed:
+        q &= Q(**{f"{needed}__isnull": False})
     return q
 
 
@@ -80,6 +87,9 @@ def can(user, action, model_or_obj):
             from .audit import township_id_of
 
             township = township_id_of(obj)
+            needed = getattr(type(obj), "township_writes_need", None)
+            if action != "view" and needed and getattr(obj, type(obj)._meta.get_field(needed).attname) is None:
+                return False
             return township == user.township_id or (
                 township is None and action == "view" and getattr(type(obj), "scope_null_visible", False)
             )

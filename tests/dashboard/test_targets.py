@@ -10,6 +10,7 @@ from django.db import connection
 from django.db.models import Sum
 from django.test import override_settings
 from django.test.utils import CaptureQueriesContext
+from rest_framework.test import APIClient
 
 from alliances.models import Enterprise, Pairing, PairingOutcome
 from finance.models import LandTransaction, Loan
@@ -143,6 +144,38 @@ def test_wrong_values_are_named_next_to_the_field(client, admin_user, township_b
     assert not Target.objects.exists()
 
 
+def test_township_staff_cannot_change_or_delete_their_township_s_own_target(client, staff_a, township_a, village_a,
+                                                                          make_token):
+    """By the pages, the REST API and the admin: a township's target is the county's to set."""
+    own = target("loans_amount", 500000, township=township_a)
+    client.force_login(staff_a)
+    assert client.get(f"/villages/targets/{own.pk}/").status_code == 200  # read, yes
+    page = client.get(f"/villages/targets/{own.pk}/").content.decode()
+    assert f"/villages/targets/{own.pk}/edit/" not in page and f"/villages/targets/{own.pk}/delete/" not in page
+    assert client.post(f"/villages/targets/{own.pk}/delete/").status_code in (403, 404)
+    assert client.post(f"/villages/targets/{own.pk}/edit/", {"year": 2024, "indicator": "loans_amount",
+                                                            "village": village_a.pk, "value": "1"}).status_code in (403, 404)
+    api = APIClient()
+    api.credentials(HTTP_AUTHORIZATION=f"Bearer {make_token(township=township_a, read_only=False).key}")
+    assert api.delete(f"/api/v1/villages/targets/{own.pk}/").status_code == 403  # readable, so not a 404
+    assert api.patch(f"/api/v1/villages/targets/{own.pk}/", {"village": village_a.pk, "value": "1"},
+                     format="json").status_code == 403
+    created = api.post("/api/v1/villages/targets/", {"year": 2025, "indicator": "loans_amount", "township": township_a.pk,
+                                                     "value": "1"}, format="json")
+    assert created.status_code in (400, 403), created.content
+    assert client.post("/admin/villages/target/add/", {"year": 2025, "indicator": "loans_amount",
+                                                       "township": township_a.pk, "value": "1"}).status_code == 403
+    assert client.post(f"/admin/villages/target/{own.pk}/delete/", {"post": "yes"}).status_code == 403
+    own.refresh_from_db()
+    assert (own.village_id, own.value) == (None, 500000)
+    assert Target.objects.count() == 1
+    # their villages' targets they set, by the API too
+    mine = api.post("/api/v1/villages/targets/", {"year": 2025, "indicator": "loans_amount", "village": village_a.pk,
+                                                  "value": "1000"}, format="json")
+    assert mine.status_code == 201, mine.content
+    assert Target.objects.get(pk=mine.json()["id"]).township == township_a
+
+
 def test_township_staff_read_the_county_s_targets_but_do_not_change_them(client, staff_a, admin_user):
     county_target = target("returnees", 30)
     client.force_login(staff_a)
@@ -165,14 +198,18 @@ def test_schedule_is_the_share_of_the_year_gone_by():
     ("loans_amount", 100, 60, "ahead"),       # 60% ≥ 49.7%
     ("loans_amount", 100, 40, "behind"),
     ("loans_amount", 100, 100, "done"),
+    ("loans_amount", 100000, Decimal("99950"), "ahead"),  # 99.95%: not done, however it is rounded
     ("collective_income", 100, 0, "pending"),  # reported at the year's end: not judged before
     ("collective_income", 100, 120, "done"),
+    ("loans_amount", 0, 0, "done"),  # nothing asked
     ("loans_amount", None, 40, "none"),
 ])
 def test_status_compares_progress_with_the_schedule(indicator, target_value, actual, expected):
     assert targets.status(indicator, 2024, target_value, actual, as_of=AS_OF) == expected
     if indicator == "collective_income" and expected == "pending":
         assert targets.status(indicator, 2023, target_value, actual, as_of=AS_OF) == "behind"
+    if expected in ("ahead", "behind"):
+        assert targets.status(indicator, 2025, target_value, actual, as_of=AS_OF) == "not_started"
 
 
 @override_settings(PORTAL_DATA_AS_OF=AS_OF)
@@ -231,7 +268,10 @@ def test_the_page_ranks_units_by_progress_and_says_who_is_behind(client, officia
     html = response.content.decode()
     assert "超序时进度" in html and "滞后序时进度" in html and "数据截至 2024-06-30" in html
     assert 'style="left: 49.7%"' in html  # the calendar's mark on the bars
-    # the target links to the record of the target
+    # the target links to the record of the target (not to its villages' targets)
+    target("loans_amount", 7, village=village_a)
+    cache.clear()
+    selected = client.get("/dashboard/targets/?year=2024&indicator=loans_amount").context["selected"]
     listed = client.get(selected["rows"][0]["target_url"])
     assert [t.value for t in listed.context["page"].object_list] == [40000]
 
@@ -279,6 +319,13 @@ def test_the_targets_page_costs_the_same_queries_whatever_the_size(client, offic
         assert client.get("/dashboard/targets/").status_code == 200
     assert len(large.captured_queries) == len(small.captured_queries)
     assert len(large.captured_queries) <= 10
+
+
+@pytest.mark.parametrize("query", ["year=%C2%B2", "year=abc", "township=abc", "township=%C2%B2", "indicator=nope", "year="])
+def test_odd_addresses_are_answered_not_crashed_on(client, official, query):
+    client.force_login(official)
+    for page in ("/dashboard/targets/", "/dashboard/periods/"):
+        assert client.get(f"{page}?{query}").status_code in (200, 404), (page, query)
 
 
 def test_the_year_chooser_offers_the_years_with_targets(client, official):

@@ -280,6 +280,9 @@ def test_village_targets_take_their_township_and_stay_within_the_user_s(files, w
         (V, township_a.pk, Decimal("300000.00")), (V2, township_a.pk, Decimal("4.00"))]
     refused = imports.import_file("targets", path, staff_b)  # another township's villages are not found
     assert not refused.ok and not refused.written
+    blank = write(files, "targets", [{"年度": "2024", "指标": "回引人才（人）", "村代码": "", "目标值": "7"}])
+    result = imports.import_file("targets", blank, staff_a)  # a village's target needs its village
+    assert not result.ok and any(p["column"] == "村代码" for p in result.problems), result.problems
     wrong = write(files, "targets", [{"年度": "2024", "指标": "回引人才（人）", "村代码": V, "目标值": "1.5"}])
     result = imports.import_file("targets", wrong, staff_a)
     assert not result.ok

@@ -110,18 +110,18 @@ def schedule(year, as_of=None):
 
 
 def status(indicator, year, target, actual, as_of=None):
-    """done · ahead · behind · pending (a yearly figure whose year is not over) · none (no target)."""
+    """done · ahead · behind · pending (a yearly figure whose year is not over) · not_started (a year to
+    come) · none (no target)."""
     if target is None:
         return "none"
-    progress = _progress(actual, target)
-    if progress is not None and progress >= 100:
+    if Decimal(str(actual or 0)) >= Decimal(str(target)):  # exactly: 99,950 of 100,000 is not done
         return "done"
     gone = schedule(year, as_of)
+    if gone == 0:
+        return "not_started"
     if INDICATORS[indicator].yearly and gone < 100:
-        return "pending"
-    if progress is None:  # a target of 0: nothing was asked
-        return "done"
-    return "ahead" if progress >= gone else "behind"
+        return "pending"  # a yearly figure whose year is not over
+    return "ahead" if _progress(actual, target) >= gone else "behind"
 
 
 def _progress(actual, target):

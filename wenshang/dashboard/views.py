@@ -18,7 +18,7 @@ from django.contrib.auth.decorators import login_required
 from django.contrib.humanize.templatetags.humanize import intcomma
 from django.core.cache import cache
 from django.core.exceptions import PermissionDenied
-from django.http import JsonResponse
+from django.http import Http404, JsonResponse
 from django.shortcuts import get_object_or_404, render
 from django.template.loader import render_to_string
 from django.urls import get_resolver, reverse
@@ -481,7 +481,10 @@ def scope_township(request):
     """The township a map or comparison request is about: the one asked for (if the user may read
     it), the user's own for township staff, or None for the county."""
     if request.GET.get("township"):
-        return township_for(request.user, request.GET["township"])
+        wanted = request.GET["township"]
+        if not (wanted.isascii() and wanted.isdecimal()):
+            raise Http404
+        return township_for(request.user, wanted)
     if county_reader(request.user):
         return None
     if not request.user.township_id:
@@ -525,9 +528,11 @@ STATUS_LABELS = {
     "ahead": gettext_lazy("Ahead of schedule"),
     "behind": gettext_lazy("Behind schedule"),
     "pending": gettext_lazy("Reported at year end"),
+    "not_started": gettext_lazy("Year not begun"),
     "none": gettext_lazy("No target set"),
 }
-STATUS_CLASSES = {"done": "success", "ahead": "primary", "behind": "danger", "pending": "secondary", "none": "light"}
+STATUS_CLASSES = {"done": "success", "ahead": "primary", "behind": "danger", "pending": "secondary", "not_started": "secondary",
+                  "none": "light"}
 
 
 def target_view_model(data, township, indicator=None):
@@ -546,6 +551,7 @@ def target_view_model(data, township, indicator=None):
         ind = targets.INDICATORS[key]
         level = "village" if t is not None else "township"
         row_list = [("year", year), ("indicator", key)]
+        unit_level = [("level", level)]
         rows = []
         for r in entry["rows"] if key == indicator else ():
             unit_url = (reverse("villages:village_profile", args=[r["id"]]) if t is not None
@@ -555,7 +561,8 @@ def target_view_model(data, township, indicator=None):
                 "target_shown": show(r["target"], unit), "actual_shown": show(r["actual"], unit),
                 "actual_url": list_url(ind.plural, ind.query(year, village=r["id"]) if t is not None
                                        else ind.query(year, township=r["id"])),
-                "target_url": list_url("targets", row_list + [(level, r["id"])]) if r["target"] is not None else None,
+                "target_url": list_url("targets", row_list + unit_level + [(level, r["id"])])
+                if r["target"] is not None else None,
                 "status_label": str(STATUS_LABELS[r["status"]]), "status_class": STATUS_CLASSES[r["status"]],
                 "bar": min(r["progress"] or 0, 100),
             })
@@ -585,7 +592,7 @@ def target_progress(request):
     t = township.pk if township is not None else None
     years = targets.years()
     year = request.GET.get("year", "")
-    year = int(year) if year.isdigit() and int(year) in years else settings.PORTAL_DATA_AS_OF.year
+    year = int(year) if year.isdecimal() and year.isascii() and int(year) in years else settings.PORTAL_DATA_AS_OF.year
     indicator = request.GET.get("indicator")
     if indicator not in TargetIndicator.values:
         indicator = TargetIndicator.values[0]
