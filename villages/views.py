@@ -199,10 +199,8 @@ class TargetViews(ModelViews):
 
         from wenshang.services import save_scoped
 
-        if instance.village_id:  # a village's target belongs to the village's township
-            village = Village.objects.filter(pk=instance.village_id).values("township_id").first()
-            if village and not instance.township_id:
-                instance.township_id = village["township_id"]
+        if instance.village_id and not instance.township_id:  # a village's target belongs to the village's township
+            instance.township_id = instance.village.township_id  # (the scope check comes before the model's clean)
         if user.township_id and not instance.village_id:
             raise ValidationError({"village": _(
                 "Township staff set their villages' targets; the township's own target is set by the county.")})

@@ -2,12 +2,11 @@ from django.conf import settings
 
 
 def portal(request):
-    from .portal import menu, menu_html
+    from .portal import menu_html
 
     user = getattr(request, "user", None)
     return {
         "PORTAL_NAME": settings.PORTAL_NAME,
         "DATA_AS_OF": settings.PORTAL_DATA_AS_OF,
-        "MENU": menu() if user is not None and user.is_authenticated else [],
         "MENU_HTML": menu_html() if user is not None and user.is_authenticated else "",
     }

@@ -11,6 +11,7 @@ A figure's period comes from that list: ``cumulative`` (all records), ``year YYY
 ``batch YYYY``, or the latest quarter reported.
 """
 import csv
+import functools
 import re
 from dataclasses import dataclass
 from decimal import ROUND_HALF_UP, Decimal
@@ -51,7 +52,13 @@ class FigureInfo:
 
 @cache
 def catalogue():
-    """{key: FigureInfo} in the list's order."""
+    """{key: FigureInfo} in the list's order (the file is read once: the dashboards' comparison asks
+    on every page)."""
+    return dict(_catalogue())
+
+
+@functools.cache
+def _catalogue():
     with CATALOGUE.open(encoding="utf-8") as fh:
         return {
             row["key"]: FigureInfo(

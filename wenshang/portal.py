@@ -473,14 +473,10 @@ MENU_PAGES = {"survey": [(gettext_noop("Survey coverage board"), "reports:covera
                          (gettext_noop("Annual targets: progress and rankings"), "dashboard:targets")]}
 
 
-def menu():
-    """The navigation: chain → [(label, url)] of every registered entity (and the chain's other pages).
-    The same for every user, so it is made once per language (it reverses some 60 URLs: ~6 ms a page)."""
-    return _menu(get_language(), get_script_prefix(), len(REGISTRY))
-
-
 @lru_cache(maxsize=16)
 def _menu(language, prefix, registered):
+    """The navigation: chain → [(label, url)] of every registered entity (and the chain's other pages).
+    The same for every user, so it is made once per language (it reverses some 60 URLs: ~6 ms a page)."""
     out = []
     for key, label in CHAINS:
         entries = [(str(cfg.model._meta.verbose_name_plural), cfg.list_url()) for cfg in REGISTRY.values() if cfg.chain == key and cfg.in_menu]
@@ -513,4 +509,4 @@ def get_config(plural):
         raise Http404 from None
 
 
-__all__ = ["ModelViews", "REGISTRY", "menu", "models"]
+__all__ = ["ModelViews", "REGISTRY", "menu_html", "models"]
