@@ -31,6 +31,7 @@ from django.utils.translation import gettext as _
 
 from . import privacy
 from .portal import _field, as_of_drill, get_config
+from .spreadsheets import csv_value, xlsx_cell
 
 CHUNK = 2000
 SKIP = {"created_at", "updated_at", "password"}
@@ -218,26 +219,12 @@ class _Echo:
         return value
 
 
-FORMULA_START = ("=", "+", "@", "\t", "\r")
-
-
-def _csv_text(value):
-    if isinstance(value, str):
-        # A spreadsheet would run a cell beginning with "=" as a formula (CSV injection).
-        return "'" + value if value.startswith(FORMULA_START) else value
-    if isinstance(value, dt.datetime):
-        return value.strftime("%Y-%m-%d %H:%M:%S")
-    if isinstance(value, dt.date):
-        return value.isoformat()
-    return value
-
-
 def csv_stream(export, batch=500):
     writer = csv.writer(_Echo())
-    yield CSV_BOM + writer.writerow(export.headers())
+    yield CSV_BOM + writer.writerow([csv_value(h) for h in export.headers()])
     lines = []
     for row in export.rows():
-        lines.append(writer.writerow([_csv_text(v) for v in row]))
+        lines.append(writer.writerow([csv_value(v) for v in row]))
         if len(lines) >= batch:
             yield "".join(lines)
             lines = []
@@ -254,30 +241,15 @@ def _sheet_title(title):
 def xlsx_file(export):
     """The workbook in a temporary file (rewound), written row by row."""
     from openpyxl import Workbook
-    from openpyxl.cell import WriteOnlyCell
-    from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE
     from openpyxl.styles import Font
-
-    def text_cell(value):
-        value = ILLEGAL_CHARACTERS_RE.sub("", value)
-        if value.startswith("="):  # text, never a formula
-            cell = WriteOnlyCell(sheet, value=value)
-            cell.data_type = "s"
-            return cell
-        return value
 
     workbook = Workbook(write_only=True)
     sheet = workbook.create_sheet(_sheet_title(force_str(export.cfg.model._meta.verbose_name_plural)))
     sheet.freeze_panes = "A2"
     bold = Font(bold=True)
-    header = []
-    for label in export.headers():
-        cell = WriteOnlyCell(sheet, value=label)
-        cell.font = bold
-        header.append(cell)
-    sheet.append(header)
+    sheet.append([xlsx_cell(sheet, label, font=bold) for label in export.headers()])
     for row in export.rows():
-        sheet.append([text_cell(v) if isinstance(v, str) else v for v in row])
+        sheet.append([xlsx_cell(sheet, v) for v in row])
     handle = tempfile.TemporaryFile(suffix=".xlsx")
     workbook.save(handle)
     handle.seek(0)

@@ -1,8 +1,8 @@
 """The report as an XLSX workbook (openpyxl, write-only): one sheet per section of the PDF."""
 from openpyxl import Workbook
-from openpyxl.cell import WriteOnlyCell
 from openpyxl.styles import Alignment, Font, PatternFill
 
+from ..spreadsheets import xlsx_cell
 from .data import RATINGS
 
 HEAD_FONT = Font(bold=True)
@@ -18,27 +18,17 @@ def _sheet(wb, title, headers, rows, widths, caption=None, red=()):
         ws.column_dimensions[chr(ord("A") + i)].width = width
     ws.freeze_panes = "A3" if caption else "A2"
     if caption:
-        cell = WriteOnlyCell(ws, value=caption)
-        cell.font = TITLE_FONT
-        ws.append([cell])
-    head = []
-    for h in headers:
-        cell = WriteOnlyCell(ws, value=h)
-        cell.font, cell.fill = HEAD_FONT, HEAD_FILL
-        head.append(cell)
-    ws.append(head)
+        ws.append([xlsx_cell(ws, caption, font=TITLE_FONT)])
+    _head(ws, headers)
     red = set(red)
     for i, row in enumerate(rows):
-        if i in red:
-            cells = []
-            for value in row:
-                cell = WriteOnlyCell(ws, value=value)
-                cell.font = RED_FONT
-                cells.append(cell)
-            ws.append(cells)
-        else:
-            ws.append(list(row))
+        font = RED_FONT if i in red else None
+        ws.append([xlsx_cell(ws, value, font=font) for value in row])
     return ws
+
+
+def _head(ws, headers):
+    ws.append([xlsx_cell(ws, h, font=HEAD_FONT, fill=HEAD_FILL) for h in headers])
 
 
 def build(report, path):
@@ -66,14 +56,9 @@ def build(report, path):
     ws = _sheet(wb, "分类变化", ["分类", "季末村数", "上季末村数", "增减"], tiers, [14, 12, 12, 10, 10, 40, 16],
                 caption="村党组织分类变化")
     ws.append([])
-    head = []
-    for h in ("日期", "镇街", "村", "调整前", "调整后", "原因", "决定单位"):
-        cell = WriteOnlyCell(ws, value=h)
-        cell.font, cell.fill = HEAD_FONT, HEAD_FILL
-        head.append(cell)
-    ws.append(head)
+    _head(ws, ("日期", "镇街", "村", "调整前", "调整后", "原因", "决定单位"))
     for c in report["tier_changes"]:
-        ws.append([c["date"], c["township"], c["village"], c["from"], c["to"], c["reason"], c["decided_by"]])
+        ws.append([xlsx_cell(ws, v) for v in (c["date"], c["township"], c["village"], c["from"], c["to"], c["reason"], c["decided_by"])])
     _sheet(wb, "三链指标", ["链", "指标", "本季度", "上季度", "增减（%）", "单位"],
            [[i["chain"], i["label"], i["value"], i["previous"], i["change"], i["unit"]] for i in report["indicators"]],
            [10, 30, 12, 12, 12, 8], caption=f"三链指标：本季度与上季度（{report['previous']}）")
