@@ -15,6 +15,11 @@ class PortalFilterSet(django_filters.FilterSet):
         super().__init__(data, queryset, request=request, prefix=prefix)
         user = getattr(request, "user", None)
         for f in self.filters.values():
+            # A form field cached on the class's own filter (drf-spectacular builds one from
+            # ``base_filters`` when it makes the schema, before any model is set, so with no label)
+            # would be copied into every filter set after it: the form would then label the field
+            # with its English name ("Kind") for every user until the process restarts.
+            f.__dict__.pop("_field", None)
             # django-filter builds a choice field from ``f.queryset`` (QuerySetRequestMixin), not
             # from ``f.extra``: restrict both, so another township's records are neither offered
             # nor accepted

@@ -25,3 +25,18 @@ def test_unknown_language_cookie_falls_back_to_chinese(client, db):
 def test_every_page_says_the_period_of_its_data(admin_client):
     page = admin_client.get("/admin/").content.decode()
     assert "数据截至 2024-06-30" in page
+
+
+def test_every_list_page_stays_chinese_after_the_api_schema_was_made(client, admin_user):
+    """drf-spectacular reads the filter sets to describe the API's filters; the list pages' filter
+    forms must keep their Chinese labels afterwards (they used to show "Kind", "Status" …)."""
+    import re
+
+    from wenshang.portal import REGISTRY
+
+    client.force_login(admin_user)
+    assert client.get("/api/schema/").status_code == 200
+    english = re.compile(r"<label[^>]*>\s*([A-Za-z][A-Za-z ]+)\s*</label>")
+    for cfg in REGISTRY.values():
+        page = client.get(cfg.list_url()).content.decode()
+        assert not english.findall(page), (cfg.plural, english.findall(page))
