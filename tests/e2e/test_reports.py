@@ -51,7 +51,7 @@ def test_official_requests_and_downloads_the_county_report(live_server, page, sh
     pdf_path = tmp_path / "report.pdf"
     pdf_download.value.save_as(pdf_path)
     raw = pdf_path.read_bytes()
-    assert raw.startswith(b"%PDF") and b"NotoSansCJKSC" in raw and pdf_download.value.suggested_filename.endswith(".pdf")
+    assert raw.startswith(b"%PDF") and b"NotoSansSC" in raw and pdf_download.value.suggested_filename.endswith(".pdf")
     with page.expect_download() as xlsx_download:
         page.locator("#report-downloads a[href$='/xlsx/']").click()
     xlsx_path = tmp_path / "report.xlsx"

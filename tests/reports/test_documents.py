@@ -16,8 +16,8 @@ def test_pdf_embeds_the_chinese_font_and_has_contents_and_page_numbers(survey, t
     raw = path.read_bytes()
     assert raw.startswith(b"%PDF-")
     assert pages == len(re.findall(rb"/Type /Page\b", raw)) >= 1 + 1 + 1 + len(report["villages"])
-    assert b"/FontFile3" in raw and b"NotoSansCJKSC" in raw  # the CJK font is embedded (CFF)
-    assert re.search(rb"/BaseFont /[A-Z]{6}\+NotoSansCJKSC", raw)  # as a subset
+    assert b"/FontFile2" in raw and b"NotoSansSC" in raw  # the CJK font shipped with the project is embedded
+    assert re.search(rb"/BaseFont /[A-Z]{6}\+NotoSansSC", raw)  # as a subset
     assert b"/ToUnicode" in raw  # text can be searched and copied
     assert b"/Outlines" in raw  # bookmarks
     titles = [t for t in re.findall(rb"/Title <([0-9A-Fa-f]+)>", raw) + re.findall(rb"/Title \((.*?)\)", raw)]
@@ -63,3 +63,30 @@ def test_contents_spanning_several_pages(survey, tmp_path):
     # fpdf2 refuses contents that take more or fewer pages than reserved, so building proves the count
     pages = pdf.build(report, tmp_path / "r.pdf")
     assert pages >= 1 + toc + 94
+
+
+def test_the_report_needs_no_system_font(survey, tmp_path, monkeypatch):
+    """A fresh machine has no Chinese font: the report uses the one shipped with the project and
+    never opens a system font file."""
+    import builtins
+    from pathlib import Path
+
+    from django.conf import settings
+
+    root = Path(settings.BASE_DIR).resolve()
+    assert Path(settings.REPORT_FONT).resolve().is_relative_to(root) and Path(settings.REPORT_FONT_BOLD).resolve().is_relative_to(root)
+    original_open, opened = builtins.open, []
+
+    def guarded_open(file, *args, **kwargs):
+        name = str(file)
+        if name.startswith(("/usr/share/fonts", "/usr/local/share/fonts")) or name.endswith((".ttc", ".otf")):
+            raise FileNotFoundError(name)
+        opened.append(name)
+        return original_open(file, *args, **kwargs)
+
+    monkeypatch.setattr(builtins, "open", guarded_open)
+    report = data.collect(data.subject_from_key("county"), 2024, 2)
+    pdf.build(report, tmp_path / "r.pdf")
+    raw = (tmp_path / "r.pdf").read_bytes()
+    assert re.search(rb"/BaseFont /[A-Z]{6}\+NotoSansSC", raw)
+    assert any(name.endswith("NotoSansSC-Regular.ttf") for name in opened)

@@ -1,5 +1,5 @@
 """The report as a PDF (fpdf2): a cover, the contents (also as bookmarks), six sections and one page
-per village, with the Chinese font embedded (a subset of Noto Sans CJK SC, ``settings.REPORT_FONT``)
+per village, with the Chinese font embedded (a subset of Noto Sans SC, shipped in ``fonts/``; ``settings.REPORT_FONT``)
 and page numbers ("第 3 页 / 共 360 页") in the footer."""
 from django.conf import settings
 from fpdf import FPDF

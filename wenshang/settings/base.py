@@ -241,9 +241,12 @@ REPORT_MAX_ATTEMPTS = env.int("REPORT_MAX_ATTEMPTS", default=3)
 # A queued report whose message the broker took this long ago but no worker started is sent again.
 REPORT_RESEND_SECONDS = env.int("REPORT_RESEND_SECONDS", default=10 * 60)
 # PDF font: Noto Sans CJK SC (Debian's fonts-noto-cjk; face 2 of the collection is Simplified Chinese).
-REPORT_FONT = env.str("REPORT_FONT", default="/usr/share/fonts/opentype/noto/NotoSansCJK-Regular.ttc")
-REPORT_FONT_BOLD = env.str("REPORT_FONT_BOLD", default="/usr/share/fonts/opentype/noto/NotoSansCJK-Bold.ttc")
-REPORT_FONT_INDEX = env.int("REPORT_FONT_INDEX", default=2)
+# The Chinese font embedded (as a subset) in the PDF: Noto Sans SC, shipped with the project
+# (wenshang/reports/fonts/, SIL Open Font License), so a fresh machine needs no system font.
+# REPORT_FONT_INDEX picks the font of a collection (.ttc): 2 is SC in Noto Sans CJK's.
+REPORT_FONT = env.str("REPORT_FONT", default=str(BASE_DIR / "wenshang" / "reports" / "fonts" / "NotoSansSC-Regular.ttf"))
+REPORT_FONT_BOLD = env.str("REPORT_FONT_BOLD", default=str(BASE_DIR / "wenshang" / "reports" / "fonts" / "NotoSansSC-Bold.ttf"))
+REPORT_FONT_INDEX = env.int("REPORT_FONT_INDEX", default=0)
 # The broker must answer a request quickly: a down or hanging broker costs the request ~1 s, then
 # the report stays queued (the outbox) and is sent by the sweep below once the broker is back.
 REPORT_SEND_RETRY_POLICY = {"max_retries": 1, "interval_start": 0, "interval_step": 0.2, "interval_max": 0.2}
