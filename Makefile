@@ -1,6 +1,8 @@
 # Two commands set up everything on a fresh machine:
-#   make run    virtual environment, install, migrate, demo county (if empty), portal + task worker
-#   make test   virtual environment if needed, then the whole test suite
+#   make run        virtual environment, install, migrate, demo county (if empty), portal + task worker
+#                   on http://127.0.0.1:8000 (PORT=8080 make run for another port; Ctrl-C stops both)
+#   make test       virtual environment if needed, then the whole test suite (about 10 minutes)
+#   make test-fast  the same without browser, real workers and the demo county (under 2 minutes)
 # With no settings the portal runs on embedded defaults (SQLite, a broker that needs no server);
 # with DATABASE_URL / REDIS_URL it uses PostgreSQL and Redis.
 
@@ -11,29 +13,33 @@ PY     := $(BIN)/python
 HOST   ?= 127.0.0.1
 PORT   ?= 8000
 
-.PHONY: run test bench lint venv worker clean
+.PHONY: run test test-fast bench lint venv worker clean
 
 venv: $(VENV)/.installed
 
 $(VENV)/.installed: requirements.txt requirements-dev.txt
-	@test -x $(PY) || $(PYTHON) -m venv $(VENV)
-	$(PY) -m pip install --quiet --disable-pip-version-check -r requirements-dev.txt
+	@test -x $(PY) || { echo "Creating the virtual environment in $(VENV)/"; $(PYTHON) -m venv $(VENV); }
+	@echo "Installing the Python packages of requirements-dev.txt (about a minute the first time) …"
+	@$(PY) -m pip install --quiet --disable-pip-version-check -r requirements-dev.txt
+	@echo "Packages installed."
 	@touch $@
 
 run: venv
 	$(PY) manage.py migrate --noinput
 	$(PY) manage.py load_demo --if-empty
 	@echo ""
-	@echo "  汶上县乡村振兴“三链融合”服务平台: http://$(HOST):$(PORT)/  (管理后台 /admin/)"
+	@echo "  汶上县乡村振兴“三链融合”服务平台: http://$(HOST):$(PORT)/  (管理后台 /admin/; Ctrl-C 停止)"
 	@echo "  Demo users, password demo12345: admin (county administrator), leader (county official),"
 	@echo "  finance (finance department editor), t<township code> (township staff, e.g. t370830104 寅寺镇)."
 	@echo ""
-	@$(BIN)/celery -A wenshang worker --beat --loglevel=warning --concurrency=1 & worker=$$!; \
-	trap 'kill $$worker 2>/dev/null; wait $$worker 2>/dev/null' EXIT INT TERM; \
-	$(PY) manage.py runserver --noreload $(HOST):$(PORT)
+	@$(PY) manage.py serve $(HOST):$(PORT)
 
 test: venv
 	$(PY) -m pytest
+
+# No browser, no real Celery worker, no demo-county build: for the edit-test loop.
+test-fast: venv
+	$(PY) -m pytest -m "not slow and not worker" --ignore=tests/e2e
 
 bench: venv
 	$(PY) manage.py bench

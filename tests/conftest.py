@@ -22,9 +22,12 @@ that they can log in through the admin login page, ``settings.LOGIN_URL``):
 ``admin_user`` overrides pytest-django's fixture of the same name: it is the portal's county
 administrator (role ``admin``), not a superuser. Use ``superuser`` for the latter.
 """
+from io import StringIO
+
 import pytest
 from django.conf import settings
 from django.contrib.auth.models import AnonymousUser
+from django.core.management import call_command
 from django.utils import translation
 
 from villages.models import County, Township, Village
@@ -40,6 +43,32 @@ def default_language():
     leaves the thread's language active after it, which would change the messages of the next test."""
     yield
     translation.activate(settings.LANGUAGE_CODE)
+
+
+@pytest.fixture(scope="session")
+def demo_county(django_db_setup, django_db_blocker):
+    """The demo county (``load_demo``: 15 townships, 346 villages, 199,900 parcels), built once per
+    test run for every test that uses it, and flushed at the end. Its tests run after all the
+    others (``pytest_collection_modifyitems``), so the rest of the suite starts from an empty
+    database. Returns what ``load_demo`` printed."""
+    with django_db_blocker.unblock():
+        out = StringIO()
+        call_command("load_demo", stdout=out)
+        yield out.getvalue()
+        call_command("flush", interactive=False, verbosity=0)
+
+
+def pytest_collection_modifyitems(config, items):
+    """Tests on the demo county run last, in their usual order, so that it is built once; those
+    that flush the database after themselves (live-server tests) run last of all."""
+
+    def rank(item):
+        if "demo_county" not in getattr(item, "fixturenames", ()):
+            return 0
+        marker = item.get_closest_marker("django_db")
+        return 2 if marker is not None and marker.kwargs.get("transaction") else 1
+
+    items.sort(key=rank)
 
 
 @pytest.fixture

@@ -1,13 +1,11 @@
-"""The dashboards on the demo county (built once for this module, then flushed): every figure equals
+"""The dashboards on the demo county (``demo_county``: built once per test run): every figure equals
 the figures module (so the article), and every figure's link opens exactly the rows behind it."""
 import re
 from decimal import Decimal
 from html import unescape
-from io import StringIO
 
 import pytest
 from django.core.cache import cache
-from django.core.management import call_command
 from django.db import connection
 from django.db.models import Sum
 from django.test.utils import CaptureQueriesContext
@@ -24,12 +22,9 @@ pytestmark = pytest.mark.slow
 TILE = re.compile(r'<a class="dash-figure[^"]*" href="([^"]*)" data-figure="([^"]+)" data-value="([^"]*)"')
 
 
-@pytest.fixture(scope="module")
-def demo(django_db_setup, django_db_blocker):
-    with django_db_blocker.unblock():
-        call_command("load_demo", stdout=StringIO())
-        yield
-        call_command("flush", interactive=False, verbosity=0)
+@pytest.fixture
+def demo(demo_county):
+    return demo_county
 
 
 @pytest.fixture

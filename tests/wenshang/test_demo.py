@@ -1,5 +1,5 @@
-"""The demo county: built once for this module by ``load_demo`` (about 25 s on SQLite, 40 s on
-PostgreSQL), then flushed so that the rest of the suite starts from an empty database."""
+"""The demo county: built once per test run by ``load_demo`` (about 25 s on SQLite, 40 s on
+PostgreSQL; the ``demo_county`` fixture of tests/conftest.py), then flushed."""
 import csv
 import datetime as dt
 import hashlib
@@ -25,6 +25,8 @@ from wenshang.choices import Role
 from wenshang.models import ObjectChange, User
 from wenshang.validators import validate_credit_code, validate_id_number
 
+pytestmark = pytest.mark.slow
+
 SHARED = Path(__file__).resolve().parents[3] / "shared" / "data"
 REPO_DATA = Path(__file__).resolve().parents[2]
 AS_OF = dt.date(2024, 6, 30)
@@ -43,13 +45,9 @@ def article_figures():
         return {row["key"]: row for row in csv.DictReader(fh)}
 
 
-@pytest.fixture(scope="module")
-def demo(django_db_setup, django_db_blocker):
-    with django_db_blocker.unblock():
-        out = StringIO()
-        call_command("load_demo", stdout=out)
-        yield out.getvalue()
-        call_command("flush", interactive=False, verbosity=0)
+@pytest.fixture
+def demo(demo_county):
+    return demo_county
 
 
 @pytest.fixture
