@@ -42,6 +42,29 @@ def test_county_report_figures(survey):
     assert cats["人才队伍"]["closed"] == 1 and cats["组织建设"]["closed"] == 0  # closed in Q1, before this quarter
 
 
+def test_summary_has_last_quarters_figures(survey):
+    """Q1: two problems found (organization, closed 03-10; talent, open at the end and not yet overdue)."""
+    report = data.collect(data.subject_from_key("county"), 2024, 2)
+    s = {row["label"]: row for row in report["summary"]}
+    assert [(s[label]["value"], s[label]["previous"]) for label in ("本季度发现问题", "本季度销号问题", "季末未销号问题", "其中逾期问题")] \
+        == [(3, 2), (2, 1), (2, 1), (1, 0)]
+    assert s["村（社区）数"]["previous"] == 4
+    assert (s["本季度发现问题"]["delta"], s["本季度发现问题"]["change"]) == (1, 50.0)
+    assert (s["其中逾期问题"]["delta"], s["其中逾期问题"]["change"]) == (1, None)  # from zero: no percentage
+    assert (s["走访覆盖率"]["delta"], s["走访覆盖率"]["change"]) == (0, None)  # percentage points, not %
+    assert s["平均评分·组织建设"]["delta"] == 1.0
+    assert all(row["previous"] is not None for row in report["summary"])
+
+
+def test_chart_figures_by_group_and_by_quarter(survey):
+    report = data.collect(data.subject_from_key("county"), 2024, 2)
+    tiers = {g["name"]: g["tiers"] for g in report["coverage"]}
+    assert tiers["寅寺镇"] == {"强基": 1, "创优": 2, "示范": 0}
+    assert tiers["南旺镇"] == {"强基": 0, "创优": 1, "示范": 0}
+    assert [(q["label"], q["count"], q["amount"]) for q in report["loans"]] == [
+        ("2023年第三季度", 0, 0.0), ("2023年第四季度", 0, 0.0), ("2024年第一季度", 1, 10.0), ("2024年第二季度", 2, 50.0)]
+
+
 def test_tiers_follow_the_history_to_each_quarter_end(survey):
     q2 = data.collect(data.subject_from_key("county"), 2024, 2)
     tiers = {t["tier"]: (t["now"], t["before"]) for t in q2["tiers"]}

@@ -61,6 +61,18 @@ def change_pct(now, before):
     return round((float(now) / float(before) - 1) * 100, 1)
 
 
+def comparison(label, value, previous, unit, **extra):
+    """A figure next to last quarter's: ``delta`` is the difference (percentage points for %, points for
+    ratings) whenever both values exist; ``change`` the relative change in % (counts and amounts only,
+    and only from a non-zero previous value)."""
+    both = value is not None and previous is not None
+    delta = round(float(value) - float(previous), 2) if both else None
+    if delta is not None and float(delta).is_integer() and isinstance(value, int) and isinstance(previous, int):
+        delta = int(delta)
+    change = change_pct(value, previous) if unit not in ("%", "分") else None
+    return {**extra, "label": label, "value": value, "previous": previous, "unit": unit, "delta": delta, "change": change}
+
+
 # -- the subject ----------------------------------------------------------------------------------
 @dataclass(frozen=True)
 class Subject:
@@ -220,9 +232,25 @@ def chain_indicators(subject, village_ids, year, quarter):
     rows = []
     for ind in INDICATORS:
         value, previous = _indicator_values(ind, subject, village_ids, [now, before])
-        rows.append({"chain": ind.chain, "label": ind.label, "unit": ind.unit, "value": value, "previous": previous,
-                     "change": change_pct(value, previous)})
+        rows.append(comparison(ind.label, value, previous, ind.unit, chain=ind.chain))
     return rows
+
+
+LOAN_QUARTERS = 4
+
+
+def loans_by_quarter(subject, village_ids, year, quarter):
+    """Loans granted in each of the last ``LOAN_QUARTERS`` quarters up to this one, oldest first
+    (the chain indicators 新发放贷款笔数 and 新发放贷款金额: two queries)."""
+    quarters = [(year, quarter)]
+    while len(quarters) < LOAN_QUARTERS:
+        quarters.insert(0, previous_quarter(*quarters[0]))
+    periods = [quarter_dates(y, q) for y, q in quarters]
+    by_label = {ind.label: ind for ind in INDICATORS}
+    counts = _indicator_values(by_label["新发放贷款笔数"], subject, village_ids, periods)
+    amounts = _indicator_values(by_label["新发放贷款金额"], subject, village_ids, periods)
+    return [{"year": y, "quarter": q, "label": f"{y}年{QUARTER_ZH[q]}", "count": count, "amount": amount}
+            for (y, q), count, amount in zip(quarters, counts, amounts)]
 
 
 # -- tiers ------------------------------------------------------------------------------------------
@@ -243,6 +271,19 @@ def tiers_on(villages, changes, day):
         else:
             out[v["id"]] = v["tier"]
     return out
+
+
+# -- problems ---------------------------------------------------------------------------------------
+def problem_counts(problems, start, end):
+    """The problem figures of the quarter ``start``–``end``: found and closed in it, open and overdue at its end."""
+    by_end = [p for p in problems if p["found"] <= end]
+    open_at_end = [p for p in by_end if p["closed_on"] is None or p["closed_on"] > end]
+    return {
+        "found": sum(1 for p in by_end if p["found"] >= start),
+        "closed": sum(1 for p in by_end if p["closed_on"] is not None and start <= p["closed_on"] <= end),
+        "open": len(open_at_end),
+        "overdue": sum(1 for p in open_at_end if p["deadline"] < end),
+    }
 
 
 # -- the report's data ------------------------------------------------------------------------------
@@ -283,14 +324,16 @@ def collect(subject, year, quarter, progress=None):
             "village_id", "leader_name", "leader_title", "advisor__name", "advisor__department"
         )
     } if survey_round else {}
-    # problems found by the quarter's end and not closed before its start
-    problems = list(
+    # problems found by the quarter's end and not closed before the previous quarter's start (this
+    # quarter's list keeps those not closed before its own start; the others count for last quarter)
+    all_problems = list(
         SurveyProblem.objects.filter(**in_scope, visit__visited_on__lte=end)
-        .filter(Q(closed_on__isnull=True) | Q(closed_on__gte=start))
+        .filter(Q(closed_on__isnull=True) | Q(closed_on__gte=pstart))
         .order_by("deadline", "pk")
         .values("id", "village_id", "category", "description", "responsible_unit", "deadline", "status", "progress",
                 "closed_on", found=F("visit__visited_on"))
     )
+    problems = [p for p in all_problems if p["closed_on"] is None or p["closed_on"] >= start]
     for p in problems:
         p["closed_by_end"] = p["closed_on"] is not None and p["closed_on"] <= end
         p["open_at_end"] = not p["closed_by_end"]
@@ -314,6 +357,7 @@ def collect(subject, year, quarter, progress=None):
     closed_in_quarter = [p for p in problems if p["closed_on"] is not None and start <= p["closed_on"] <= end]
     open_at_end = [p for p in problems if p["open_at_end"]]
     overdue = [p for p in problems if p["overdue_at_end"]]
+    before = problem_counts(all_problems, pstart, pend)
 
     def averages(rows):
         if not rows:
@@ -321,20 +365,22 @@ def collect(subject, year, quarter, progress=None):
         return {f: round(sum(r[f] for r in rows) / len(rows), 2) for f, _ in RATINGS}
 
     avg_now, avg_before = averages(this_visits), averages(prev_visits)
+    # The villages are today's; last quarter's coverage is counted against the same villages.
     summary = [
-        ("村（社区）数", len(villages), None, "个"),
+        ("村（社区）数", len(villages), len(villages), "个"),
         ("已走访村数", len(visited), len(visited_before), "个"),
         ("走访覆盖率", pct(len(visited), len(villages)), pct(len(visited_before), len(villages)), "%"),
         ("走访次数", len(this_visits), len(prev_visits), "次"),
-        ("本季度发现问题", len(found), None, "个"),
-        ("本季度销号问题", len(closed_in_quarter), None, "个"),
-        ("季末未销号问题", len(open_at_end), None, "个"),
-        ("其中逾期问题", len(overdue), None, "个"),
+        ("本季度发现问题", len(found), before["found"], "个"),
+        ("本季度销号问题", len(closed_in_quarter), before["closed"], "个"),
+        ("季末未销号问题", len(open_at_end), before["open"], "个"),
+        ("其中逾期问题", len(overdue), before["overdue"], "个"),
     ]
     summary += [(f"平均评分·{label}", avg_now[f], avg_before[f], "分") for f, label in RATINGS]
-    summary = [{"label": label, "value": value, "previous": previous, "unit": unit, "change": change_pct(value, previous)
-                if unit not in ("%", "分") else None} for label, value, previous, unit in summary]
+    summary = [comparison(label, value, previous, unit) for label, value, previous, unit in summary]
 
+    tier_end = tiers_on(villages, changes, end)
+    tier_before = tiers_on(villages, changes, pend)
     groups = {}
     for v in villages:
         if subject.scope == "county":
@@ -342,8 +388,11 @@ def collect(subject, year, quarter, progress=None):
         else:
             zone = zones.get(v["id"])
             key = name = zone["committee__name"] if zone else "未纳入联建片区"
-        g = groups.setdefault(key, {"name": name, "villages": 0, "visited": 0, "not_visited": [], "open": 0, "overdue": 0})
+        g = groups.setdefault(key, {"name": name, "villages": 0, "visited": 0, "not_visited": [], "open": 0, "overdue": 0,
+                                    "tiers": {label: 0 for label in TIER_ZH.values()}})
         g["villages"] += 1
+        if tier_end[v["id"]] in TIER_ZH:
+            g["tiers"][TIER_ZH[tier_end[v["id"]]]] += 1
         if v["id"] in visited:
             g["visited"] += 1
         else:
@@ -385,8 +434,6 @@ def collect(subject, year, quarter, progress=None):
     ]
 
     # -- tiers
-    tier_end = tiers_on(villages, changes, end)
-    tier_before = tiers_on(villages, changes, pend)
     tier_rows = [{"tier": TIER_ZH[t], "now": sum(1 for x in tier_end.values() if x == t),
                   "before": sum(1 for x in tier_before.values() if x == t)} for t in ("foundation", "excellence", "model")]
     tier_changes = [
@@ -463,5 +510,6 @@ def collect(subject, year, quarter, progress=None):
         "tiers": tier_rows,
         "tier_changes": tier_changes,
         "indicators": chain_indicators(subject, ids, year, quarter),
+        "loans": loans_by_quarter(subject, ids, year, quarter),
         "villages": pages,
     }

@@ -35,9 +35,9 @@ def build(report, path):
     """Write the workbook of ``report`` (``data.collect``) to ``path``."""
     wb = Workbook(write_only=True)
     title = report["title"]
-    _sheet(wb, "总体情况", ["指标", "本季度", "上季度", "增减（%）", "单位"],
-           [[s["label"], s["value"], s["previous"], s["change"], s["unit"]] for s in report["summary"]],
-           [28, 12, 12, 12, 8], caption=title)
+    _sheet(wb, "总体情况", ["指标", "本季度", "上季度", "增减", "增减（%）", "单位"],
+           [[s["label"], s["value"], s["previous"], s["delta"], s["change"], s["unit"]] for s in report["summary"]],
+           [28, 12, 12, 12, 12, 8], caption=title)
     _sheet(wb, "走访覆盖", [report["coverage_by"], "村数", "已走访", "覆盖率（%）", "未销号问题", "逾期问题", "未走访的村"],
            [[g["name"], g["villages"], g["visited"], g["coverage"], g["open"], g["overdue"], "、".join(g["not_visited"])]
             for g in report["coverage"]],
@@ -59,9 +59,9 @@ def build(report, path):
     _head(ws, ("日期", "镇街", "村", "调整前", "调整后", "原因", "决定单位"))
     for c in report["tier_changes"]:
         ws.append([xlsx_cell(ws, v) for v in (c["date"], c["township"], c["village"], c["from"], c["to"], c["reason"], c["decided_by"])])
-    _sheet(wb, "三链指标", ["链", "指标", "本季度", "上季度", "增减（%）", "单位"],
-           [[i["chain"], i["label"], i["value"], i["previous"], i["change"], i["unit"]] for i in report["indicators"]],
-           [10, 30, 12, 12, 12, 8], caption=f"三链指标：本季度与上季度（{report['previous']}）")
+    _sheet(wb, "三链指标", ["链", "指标", "本季度", "上季度", "增减", "增减（%）", "单位"],
+           [[i["chain"], i["label"], i["value"], i["previous"], i["delta"], i["change"], i["unit"]] for i in report["indicators"]],
+           [10, 30, 12, 12, 12, 12, 8], caption=f"三链指标：本季度与上季度（{report['previous']}）")
     rating_heads = [f"{label}（本季度）" for _, label in RATINGS]
     _sheet(wb, "一村一页",
            ["镇街", "村（社区）", "代码", "分类（季末）", "户数", "人口", "联建片区", "包村领导", "发展顾问", "走访日期",
