@@ -5,9 +5,13 @@ Lockout
     for one user name from one address, that pair is refused for ``LOGIN_LOCKOUT_MINUTES``,
     whether or not the account exists and whatever the password. ``LockoutBackend`` (the
     project's authentication backend) enforces it, so every login form — the portal's and the
-    Django admin's — is covered; the portal's login page says how long the lock lasts
-    (``request.login_lockout``, set by the backend). The state lives in Django's cache (Redis when
-    configured), keyed by a hash of the name and the address; the client address is
+    Django admin's — is covered. Their forms (``LoginForm``, ``AdminLoginForm``: anything built on
+    ``LockoutMessageMixin``) then say that the account is locked and for how long
+    (``request.login_lockout``, set by the backend) instead of "wrong user name or password". The
+    password change form checks the old password without ``authenticate``: it needs a logged-in
+    session, so it is not a login path. The state lives in Django's cache (Redis, which production
+    settings require, so that every gunicorn worker counts the same failures), keyed by a hash of
+    the name and the address; the client address is
     ``REMOTE_ADDR``, or the X-Forwarded-For entry added by the nearest of
     ``LOGIN_LOCKOUT_PROXY_COUNT`` trusted reverse proxies. A successful login clears the counter.
 
@@ -32,9 +36,10 @@ import django_filters
 from django import forms
 from django.conf import settings
 from django.contrib import messages
+from django.contrib.admin.forms import AdminAuthenticationForm
 from django.contrib.auth import logout, update_session_auth_hash
 from django.contrib.auth.backends import ModelBackend
-from django.contrib.auth.forms import SetPasswordMixin, UsernameField
+from django.contrib.auth.forms import AuthenticationForm, SetPasswordMixin, UsernameField
 from django.contrib.auth.mixins import LoginRequiredMixin
 from django.contrib.auth.signals import user_logged_in
 from django.contrib.auth.views import redirect_to_login
@@ -135,8 +140,8 @@ class LockoutBackend(ModelBackend):
 
     A locked attempt raises ``PermissionDenied`` (Django's ``authenticate`` then tries no other
     backend) and is not counted again. The message for the login page is left on the request as
-    ``request.login_lockout``; the form itself shows only Django's usual "wrong user name or
-    password", so nothing tells whether the account exists.
+    ``request.login_lockout`` for the form (``LockoutMessageMixin``); it is the same whether or
+    not the account exists.
     """
 
     def authenticate(self, request, username=None, password=None, **kwargs):
@@ -156,6 +161,27 @@ class LockoutBackend(ModelBackend):
         else:
             clear_failures(request, username)
         return user
+
+
+class LockoutMessageMixin:
+    """For a form built on Django's ``AuthenticationForm``: when ``LockoutBackend`` refused the
+    login (or the failure just started a lock), the form's error is the lockout message with the
+    minutes left, not the usual "wrong user name or password"."""
+
+    def get_invalid_login_error(self):
+        message = getattr(self.request, "login_lockout", None)
+        if message:
+            return ValidationError(message, code="locked")
+        return super().get_invalid_login_error()
+
+
+class LoginForm(LockoutMessageMixin, AuthenticationForm):
+    """The portal's login form (``/accounts/login/``)."""
+
+
+class AdminLoginForm(LockoutMessageMixin, AdminAuthenticationForm):
+    """The Django admin's login form (``/admin/login/``; set as ``admin.site.login_form`` in
+    ``WenshangConfig.ready``)."""
 
 
 # -- session time limits --------------------------------------------------------------------------

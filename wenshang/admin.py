@@ -5,21 +5,30 @@ for inlines) therefore decides every view, add, change and delete with ``permiss
 ``can``, shows only the rows the user may read, offers in foreign-key and many-to-many fields only
 the records the user may read, and refuses to save a record that would end up outside the user's
 change scope (the whole request is rolled back).
+
+Personal data (``wenshang.privacy``): national ID and mobile numbers are masked for users without
+the right in list columns, change forms (inputs and read-only fields, inlines included) and the
+change log, and every view of them in full is recorded in ``PersonalDataAccess``
+(``admin:list:<model>``, ``admin:change:<model>``), as on the portal.
 """
+import copy
+from functools import cache
+
 from django import forms
 from django.conf import settings
 from django.contrib import admin
-from django.contrib.admin.utils import NotRelationField, get_fields_from_path
+from django.contrib.admin.utils import NotRelationField, flatten_fieldsets, get_fields_from_path
 from django.contrib.auth.admin import UserAdmin as DjangoUserAdmin
 from django.contrib.auth.forms import UserChangeForm
 from django.core.exceptions import FieldDoesNotExist, PermissionDenied
 from django.db import router, transaction
 from django.utils.translation import gettext_lazy as _
 
+from . import privacy
 from .choices import Role
+from .forms import MaskedPersonalDataMixin
 from .models import ApiToken, ImportJob, ObjectChange, PersonalDataAccess, SearchEntry, User
 from .scope import can, permission_filter
-from .validators import mask_id_number, mask_phone
 
 admin.site.site_header = settings.PORTAL_NAME
 admin.site.site_title = settings.PORTAL_NAME
@@ -32,34 +41,76 @@ def restrict(queryset, user, action="view"):
     return queryset
 
 
-def masked_id(field_path, model):
-    """A list column showing an ID number masked (370830********1234), headed by the field's label."""
-    field = get_fields_from_path(model, field_path)[-1]
+# -- personal data ----------------------------------------------------------------------------------
+
+
+def personal_field(model, path):
+    """The model field ``path`` (``phone``, ``person__id_number``) ends on, when it is a personal field."""
+    try:
+        field = get_fields_from_path(model, path)[-1]
+    except (FieldDoesNotExist, NotRelationField):
+        return None
+    if field.is_relation or field.attname not in privacy.personal_fields(field.model):
+        return None
+    return field
+
+
+@cache
+def personal_column(model, field_path, full=False):
+    """A list column of a personal field: masked (370830********1234), or in full for ``full``.
+    ``ScopedModelAdmin.get_list_display`` picks the one for the user and records views in full."""
+    field = personal_field(model, field_path)
+    mask = privacy.personal_fields(field.model)[field.attname]
 
     @admin.display(description=field.verbose_name, ordering=field_path)
     def column(obj):
         value = obj
         for part in field_path.split("__"):
             value = getattr(value, part, None) if value is not None else None
-        return mask_id_number(value) or "-"
+        if not value:
+            return "-"
+        return value if full else mask(value)
 
-    column.__name__ = f"{field_path}_masked"
+    column.__name__ = f"{field_path}_{'full' if full else 'masked'}"
+    column.personal_path = field_path
     return column
+
+
+def masked_id(field_path, model):
+    """A list column of an ID number, masked unless the user may see personal data."""
+    return personal_column(model, field_path)
 
 
 def masked_phone(field_path, model):
-    field = get_fields_from_path(model, field_path)[-1]
-
-    @admin.display(description=field.verbose_name)
-    def column(obj):
-        return mask_phone(getattr(obj, field_path, None)) or "-"
-
-    column.__name__ = f"{field_path}_masked"
-    return column
+    """A list column of a mobile number, masked unless the user may see personal data."""
+    return personal_column(model, field_path)
 
 
-class ScopedModelForm(forms.ModelForm):
-    """A record's current links stay selectable even when they lie outside the user's view scope.
+def masked_copy(obj):
+    """A copy of ``obj`` with its personal fields masked, for display only (never saved)."""
+    shown = copy.copy(obj)
+    for attname, mask in privacy.personal_fields(type(obj)).items():
+        setattr(shown, attname, mask(getattr(obj, attname)))
+    return shown
+
+
+def masked_change(entry):
+    """A copy of a change log entry with the personal values of its record's model masked."""
+    model = entry.content_type.model_class()
+    personal = privacy.personal_fields(model) if model is not None else {}
+    shown = copy.copy(entry)
+    for attname in ("prechange_data", "postchange_data"):
+        data = getattr(entry, attname)
+        if isinstance(data, dict):
+            data = {key: personal[key](value) if key in personal and isinstance(value, str) else value for key, value in data.items()}
+        setattr(shown, attname, data)
+    return shown
+
+
+class ScopedModelForm(MaskedPersonalDataMixin, forms.ModelForm):
+    """A record's current links stay selectable even when they lie outside the user's view scope,
+    and its ID and mobile numbers are masked for a user without the right (kept when posted back
+    unchanged, see ``MaskedPersonalDataMixin``).
 
     Foreign-key and many-to-many choices are limited to what the user may read (see
     ``ScopedFormfieldsMixin``). Without this, editing a project of one's own township that also
@@ -67,8 +118,11 @@ class ScopedModelForm(forms.ModelForm):
     to a record out of reach would make the form impossible to save unchanged.
     """
 
+    request_user = None  # set by the admin on the form class it makes for each request
+
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
+        self.mask_personal_data(self.request_user)  # views in full are recorded by the admin's views
         if self.instance.pk is None:
             return
         for name, formfield in self.fields.items():
@@ -189,6 +243,99 @@ class ScopedModelAdmin(ScopedFormfieldsMixin, admin.ModelAdmin):
             result.append(item)
         return result
 
+    # -- personal data -----------------------------------------------------------------------
+
+    def get_form(self, request, obj=None, **kwargs):
+        form = super().get_form(request, obj, **kwargs)
+        form.request_user = request.user  # a class made for this request (modelform_factory)
+        return form
+
+    def get_changelist_form(self, request, **kwargs):
+        kwargs.setdefault("form", ScopedModelForm)
+        form = super().get_changelist_form(request, **kwargs)
+        form.request_user = request.user
+        return form
+
+    def get_list_display(self, request):
+        """Columns of personal fields masked, or in full for a user who may see them."""
+        full = privacy.may_see(request.user)
+        columns = []
+        for item in super().get_list_display(request):
+            path = getattr(item, "personal_path", None)
+            if path is None and isinstance(item, str) and item not in self.list_editable and personal_field(self.model, item):
+                path = item
+            columns.append(personal_column(self.model, path, full) if path else item)
+        return columns
+
+    def get_search_fields(self, request):
+        """Without the right, a personal field is searched for the whole number only: partial
+        matches would reveal a masked number digit by digit."""
+        fields = super().get_search_fields(request)
+        if privacy.may_see(request.user):
+            return fields
+        result = []
+        for item in fields:
+            path = item.lstrip("^=@")
+            if personal_field(self.model, path) is None and "__" in path:
+                path = path.rsplit("__", 1)[0]  # an explicit lookup: phone__icontains
+            result.append(f"={path}" if personal_field(self.model, path) else item)
+        return result
+
+    def changelist_view(self, request, extra_context=None):
+        response = super().changelist_view(request, extra_context)
+        changelist = (getattr(response, "context_data", None) or {}).get("cl")
+        if changelist is not None and privacy.may_see(request.user):
+            self.record_list_view(request, changelist)
+        return response
+
+    def record_list_view(self, request, changelist):
+        """Record the personal list columns shown in full, per model whose fields they are."""
+        shown = {}  # model → ({pk: record}, [attname])
+        rows = list(changelist.result_list)
+        for item in changelist.list_display:
+            path = getattr(item, "personal_path", None)
+            if path is None:
+                continue
+            field = personal_field(self.model, path)
+            owners = rows
+            for part in path.split("__")[:-1]:
+                owners = [getattr(owner, part) for owner in owners if getattr(owner, part, None) is not None]
+            records, names = shown.setdefault(field.model, ({}, []))
+            records.update((owner.pk, owner) for owner in owners)
+            names.append(field.attname)
+        for model, (records, names) in shown.items():
+            privacy.record_access(request.user, model, list(records), f"admin:list:{self.model._meta.model_name}", names)
+
+    def render_change_form(self, request, context, add=False, change=False, form_url="", obj=None):
+        self.protect_personal_data(request, context)
+        return super().render_change_form(request, context, add, change, form_url, obj)
+
+    def protect_personal_data(self, request, context):
+        """The personal fields of a change form and its inlines. Inputs are masked by the form
+        (``ScopedModelForm``); read-only fields show the record's own values (Django's admin
+        reads ``form.instance``), so for a user without the right each form then shows a masked
+        copy of its record (the form is only rendered from here on, never saved). For a user with
+        the right, the records shown are recorded."""
+        groups = []  # (model, forms, field names shown, read-only field names)
+        adminform = context.get("adminform")
+        if adminform is not None:
+            groups.append((self.model, [adminform.form], flatten_fieldsets(adminform.fieldsets), list(adminform.readonly_fields)))
+        for inline in context.get("inline_admin_formsets", ()):
+            shown_names = flatten_fieldsets(inline.fieldsets)
+            readonly = list(inline.readonly_fields) + ([] if inline.has_change_permission else shown_names)
+            groups.append((inline.formset.model, inline.formset.forms, shown_names, readonly))
+        where = f"admin:change:{self.model._meta.model_name}"
+        for model, model_forms, shown_names, readonly in groups:
+            personal = [name for name in privacy.personal_fields(model) if name in shown_names]
+            if not personal:
+                continue
+            if privacy.may_see(request.user):
+                records = [form.instance for form in model_forms if form.instance.pk is not None]
+                privacy.record_access(request.user, model, records, where, personal)
+            elif any(name in readonly for name in personal):
+                for form in model_forms:
+                    form.instance = masked_copy(form.instance)
+
     # -- writes ------------------------------------------------------------------------------
 
     def _atomic(self):
@@ -248,6 +395,11 @@ class ScopedInlineMixin(ScopedFormfieldsMixin):
     changed or deleted when the user may do so on the inline's model and may change the parent.
     The rows themselves are checked again on save (``ScopedModelAdmin.save_formset``).
     """
+
+    def get_formset(self, request, obj=None, **kwargs):
+        formset = super().get_formset(request, obj, **kwargs)
+        formset.form.request_user = request.user  # a class made for this request (modelform_factory)
+        return formset
 
     def _may(self, request, action, parent=None):
         if permission_filter(request.user, self.model, action) is False:
@@ -383,6 +535,24 @@ class ObjectChangeAdmin(ScopedModelAdmin):
     @admin.display(description=_("changes"))
     def changes(self, obj):
         return "; ".join(f"{key}: {before!r} → {after!r}" for key, (before, after) in obj.diff.items()) or "-"
+
+    def protect_personal_data(self, request, context):
+        """The values before and after of the record's personal fields: masked for a user without
+        the right (the page shows a masked copy of the entry), recorded for a user with it."""
+        adminform = context.get("adminform")
+        entry = adminform.form.instance if adminform is not None else None
+        model = entry.content_type.model_class() if entry is not None and entry.pk is not None else None
+        if model is None:
+            return
+        data = [entry.prechange_data or {}, entry.postchange_data or {}]
+        personal = [name for name in privacy.personal_fields(model) if any(isinstance(d, dict) and d.get(name) for d in data)]
+        if not personal:
+            return
+        if privacy.may_see(request.user):
+            object_id = model._meta.pk.to_python(entry.object_id)
+            privacy.record_access(request.user, model, [object_id], "admin:change:objectchange", personal)
+        else:
+            adminform.form.instance = masked_change(entry)
 
     def has_add_permission(self, request):
         return False

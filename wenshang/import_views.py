@@ -19,7 +19,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from django.views import View
 
-from . import imports
+from . import audit, imports
 from .models import ImportJob
 from .portal import REGISTRY
 
@@ -30,8 +30,8 @@ class UploadForm(forms.Form):
     file = forms.FileField(
         label=gettext_lazy("Spreadsheet file"),
         allow_empty_file=True,  # refused below with the import's own message
-        help_text=gettext_lazy("An Excel workbook (.xlsx) or a CSV file (UTF-8 or GBK)."),
-        widget=forms.ClearableFileInput(attrs={"class": "form-control", "accept": ".xlsx,.csv,.txt"}),
+        help_text=gettext_lazy("An Excel workbook (.xlsx), an OpenDocument spreadsheet (.ods) or a CSV file (UTF-8 or GBK)."),
+        widget=forms.ClearableFileInput(attrs={"class": "form-control", "accept": ".xlsx,.ods,.csv,.txt"}),
     )
 
     def clean_file(self):
@@ -138,7 +138,7 @@ class JobDetailView(LoginRequiredMixin, View):
             "problems": problems,
             "unchanged": imports.unchanged_rows(job),
             "working": job.status in (Status.UPLOADED, Status.CHECKING, Status.RUNNING),
-            "can_commit": job.status == Status.READY and job.user_id == request.user.pk and not job.problems,
+            "can_commit": job.status == Status.READY and job.user_id == request.user.pk and not job.problems and not job.purged_at,
             "list_url": _list_url(job.entity),
             "breadcrumbs": _breadcrumbs(spec),
         })
@@ -159,7 +159,12 @@ class JobCommitView(LoginRequiredMixin, View):
         job = _visible_job(request, pk)
         if job.user_id != request.user.pk or not imports.may_import(request.user, job.entity):
             raise PermissionDenied
-        started = imports.start_commit(job, request.user)
+        if job.purged_at:
+            messages.error(request, _("The file of this import was deleted after %(days)d days: upload it again.")
+                           % {"days": imports.retention_days()})
+            return redirect("imports:job", pk=job.pk)
+        with audit.actor(request.user, audit.import_source(job.original_name)):  # the history names the file
+            started = imports.start_commit(job, request.user)
         if not started:
             messages.info(request, _("This import was already confirmed; it is written only once."))
         elif job.status == ImportJob.Status.DONE:

@@ -85,6 +85,7 @@ from __future__ import annotations
 import csv
 import datetime as dt
 import io
+import itertools
 import json
 import logging
 import os
@@ -115,10 +116,13 @@ from . import audit, privacy
 from .bulk import insert_rows
 from .models import ImportJob, ObjectChange, SearchEntry
 from .scope import permission_filter
+from .spreadsheets import set_text
 from .validators import (
     DivisionCodeValidator,
     credit_check_char,
     id_check_char,
+    mask_id_number,
+    mask_phone,
     validate_credit_code,
     validate_id_number,
     validate_mobile,
@@ -130,6 +134,7 @@ DATA_SHEET = "数据"
 NOTES_SHEET = "说明"
 CHOICES_SHEET = "选项"
 MAX_PROBLEMS = 5000  # kept per import; the rest are counted
+HEADER_SCAN_ROWS = 10  # non-empty rows looked at for the column headers (title rows above them)
 PROGRESS_EVERY = 2000  # rows between two progress reports
 XLSX_MIME = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 
@@ -140,6 +145,21 @@ def max_bytes():
 
 def async_rows():
     return getattr(settings, "IMPORT_ASYNC_ROWS", 5000)
+
+
+def max_unpacked_bytes():
+    """The most a workbook (XLSX or ODS, a zip) may unpack to, all its parts together."""
+    return getattr(settings, "IMPORT_MAX_UNPACKED_BYTES", 200 * 1024 * 1024)
+
+
+def max_compression_ratio():
+    """The most a part of a workbook larger than 1 MB may unpack to, in times its packed size."""
+    return getattr(settings, "IMPORT_MAX_COMPRESSION_RATIO", 100)
+
+
+def retention_days():
+    """Days an uploaded file and its problem list are kept (``purge_old_jobs``)."""
+    return getattr(settings, "IMPORT_RETENTION_DAYS", 30)
 
 
 # ---------------------------------------------------------------------------------------------
@@ -160,10 +180,34 @@ def problem(message, row=None, column="", col="", value="", code="invalid"):
     the cell's value as read, and the message."""
     if value is None:
         value = ""
-    value = value if isinstance(value, str) else _display(value)
+    value = mask_personal_text(value if isinstance(value, str) else _display(value))
     if len(value) > 100:
         value = value[:99] + "…"
-    return {"row": row, "column": column, "col": col, "value": value, "message": str(message), "code": code}
+    return {"row": row, "column": column, "col": col, "value": value, "message": mask_personal_text(str(message)), "code": code}
+
+
+# An 18-character ID number or an 11-digit mobile number anywhere in a message or value. Problems
+# are stored masked (the job page, the admin and any download show them as stored): whoever reads
+# a problem list sees no full personal number, whatever their rights.
+_ID_NUMBER_IN_TEXT = re.compile(r"(?<![0-9A-Za-z])\d{17}[0-9Xx](?![0-9A-Za-z])")
+_MOBILE_IN_TEXT = re.compile(r"(?<![0-9])1[3-9]\d{9}(?![0-9])")
+
+
+def mask_personal_text(text):
+    """``text`` with every ID number and mobile number in it masked."""
+    text = _ID_NUMBER_IN_TEXT.sub(lambda m: mask_id_number(m[0]), text)
+    return _MOBILE_IN_TEXT.sub(lambda m: mask_phone(m[0]), text)
+
+
+def masked_cell(mask, value):
+    """A cell of a personal column (``mask`` is ``mask_id_number`` or ``mask_phone``) as shown in
+    a problem: masked, and all stars when it is too short to keep its ends."""
+    text = value if isinstance(value, str) else _display(value)
+    if mask is None or not text:
+        return text
+    if len(text) < (11 if mask is mask_id_number else 8):
+        return "*" * len(text)
+    return mask(text)
 
 
 def _display(value):
@@ -282,6 +326,18 @@ def parse_name(raw, epoch=None):
 
 _INT_RE = re.compile(r"[+-]?\d+(?:\.0*)?")
 _DEC_RE = re.compile(r"[+-]?(?:\d+(?:\.\d*)?|\.\d+)")
+# Thousands separators only in their places: 1,234 and 12,345.67, not 1,5, 12,34 or 1,,000.
+_GROUPED_RE = re.compile(r"[+-]?\d{1,3}(?:,\d{3})+(?:\.\d*)?")
+
+
+def _ungrouped(s, raw):
+    """A number's text without its thousands separators, or CellError when a comma is not one."""
+    if "," not in s:
+        return s
+    if not _GROUPED_RE.fullmatch(s):
+        raise CellError(_("“%(value)s” is not a number: a comma may only separate thousands (1,234.50); "
+                          "write decimals with a point (1.5).") % {"value": str(raw).strip()}, "number")
+    return s.replace(",", "")
 
 
 def parse_int(raw, epoch=None):
@@ -295,9 +351,12 @@ def parse_int(raw, epoch=None):
         raise CellError(_("Enter a whole number."), "int")
     if isinstance(raw, (dt.date, dt.time)):
         raise CellError(_("Enter a whole number."), "int")
-    s = _as_text(raw, CODE_TABLE).replace(",", "").replace(" ", "")
+    s = _as_text(raw, CODE_TABLE)
     if not s:
         return EMPTY
+    if " " in s:  # "1 5" is not 15
+        raise CellError(_("Enter a whole number."), "int")
+    s = _ungrouped(s, raw)
     if not _INT_RE.fullmatch(s):
         raise CellError(_("Enter a whole number."), "int")
     return int(s.split(".")[0])
@@ -312,12 +371,15 @@ def parse_decimal(raw, epoch=None):
         if raw != raw or raw in (float("inf"), float("-inf")):
             raise CellError(_("Enter a number."), "number")
         return Decimal(repr(raw))
-    s = _as_text(raw, CODE_TABLE).replace(",", "").replace(" ", "")
+    s = _as_text(raw, CODE_TABLE)
     if s.startswith(("¥", "$")):
-        s = s[1:]
-    s = s.removesuffix("元").removesuffix("%")
+        s = s[1:].lstrip()
+    s = s.removesuffix("元").removesuffix("%").rstrip()
     if not s:
         return EMPTY
+    if " " in s:  # "1 5" is not 15
+        raise CellError(_("Enter a number."), "number")
+    s = _ungrouped(s, raw)
     if not _DEC_RE.fullmatch(s):
         raise CellError(_("Enter a number."), "number")
     try:
@@ -442,6 +504,7 @@ class Table:
     epoch: object = None
     merged: list = field(default_factory=list)
     closer: object = None
+    sheet: str = ""  # the title of the sheet read (XLSX and ODS)
 
     def close(self):
         if self.closer is not None:
@@ -476,7 +539,60 @@ def sniff(path):
 
 def open_table(path):
     kind = sniff(path)
-    return _open_xlsx(path) if kind == "xlsx" else _open_csv(path)
+    if kind == "csv":
+        return _open_csv(path)
+    names = _checked_archive(path)
+    if "xl/workbook.xml" in names:
+        return _open_xlsx(path)
+    if "content.xml" in names and _is_ods(path, names):
+        return _open_ods(path)
+    raise Refused([_not_a_spreadsheet()])
+
+
+def _checked_archive(path):
+    """The names in a zip (XLSX, ODS), or Refused when it would unpack to too much: its parts
+    together to more than ``IMPORT_MAX_UNPACKED_BYTES``, or a part above 1 MB to more than
+    ``IMPORT_MAX_COMPRESSION_RATIO`` times its packed size (a zip bomb). Only the zip's directory
+    is read. Python's zipfile never unpacks a part beyond the size its directory states, so what
+    is read later stays within these limits."""
+    try:
+        with zipfile.ZipFile(path) as archive:
+            infos = archive.infolist()
+    except (zipfile.BadZipFile, OSError, ValueError, EOFError):
+        raise Refused([_not_a_spreadsheet()])
+    unpacked = sum(info.file_size for info in infos)
+    limit = max_unpacked_bytes()
+    if unpacked > limit:
+        raise Refused([problem(
+            _("The file unpacks to %(size)s MB; at most %(limit)s MB can be read. It was not read: split it into several files.")
+            % {"size": f"{unpacked / 1024 / 1024:.1f}", "limit": f"{limit / 1024 / 1024:g}"},
+            code="zip_bomb",
+        )])
+    ratio = max_compression_ratio()
+    for info in infos:
+        if info.file_size > 1024 * 1024 and info.file_size > ratio * max(1, info.compress_size):
+            raise Refused([problem(
+                _("A part of the file (%(part)s) unpacks to %(times)d times its size, far more than a spreadsheet does. "
+                  "It was not read: open the file in Excel or WPS, check it and save it again.")
+                % {"part": info.filename, "times": info.file_size // max(1, info.compress_size)},
+                code="zip_bomb",
+            )])
+    return {info.filename for info in infos}
+
+
+def _read_member(archive, name, limit=4 * 1024 * 1024):
+    """A small part of a zip (settings, mimetype), read in chunks up to ``limit`` bytes (None
+    beyond: such a part is not what it claims to be)."""
+    chunks, size = [], 0
+    with archive.open(name) as src:
+        while True:
+            chunk = src.read(65536)
+            if not chunk:
+                return b"".join(chunks)
+            size += len(chunk)
+            if size > limit:
+                return None
+            chunks.append(chunk)
 
 
 def _decode(data):
@@ -537,10 +653,11 @@ def _open_xlsx(path):
         book.archive.close()
         fh.close()
 
-    if not book.sheets:
+    sheet = _choose_sheet(book.sheets, book.active)
+    if sheet is None:
         close()
         raise Refused([problem(_("The workbook has no worksheet."), code="empty")])
-    target = next((t for title, t in book.sheets if title == DATA_SHEET), book.sheets[0][1])
+    title, target, visible = sheet
     try:
         info = book.archive.getinfo(target)
     except KeyError:
@@ -551,9 +668,23 @@ def _open_xlsx(path):
         raise Refused([problem(_("The worksheet is too large to import at once. Split it into several files."), code="too_large")])
     with book.archive.open(target) as src:
         m = _DIMENSION_RE.search(src.read(4096).decode("utf-8", "replace"))
-    table = Table("xlsx", None, estimated_rows=int(m[1]) if m else None, epoch=book.epoch, closer=close)
+    table = Table("xlsx", None, estimated_rows=int(m[1]) if m else None, epoch=book.epoch, closer=close, sheet=title)
     table.rows = _xlsx_rows(book, target, table)
     return table
+
+
+def _choose_sheet(sheets, active):
+    """The sheet to read of [(title, part, visible)]: the visible sheet named like the template's
+    (数据), else the active sheet when it is visible, else the first visible one. Hidden sheets
+    (state hidden or veryHidden) are never read: what is imported is what the user sees."""
+    visible = [sheet for sheet in sheets if sheet[2]]
+    for sheet in visible:
+        if sheet[0] == DATA_SHEET:
+            return sheet
+    for sheet in visible:
+        if sheet[0] == active:
+            return sheet
+    return visible[0] if visible else None
 
 
 _DIMENSION_RE = re.compile(r'<(?:\w+:)?dimension ref="[A-Z]+\d+:[A-Z]+(\d+)"')
@@ -562,10 +693,11 @@ _DIMENSION_RE = re.compile(r'<(?:\w+:)?dimension ref="[A-Z]+\d+:[A-Z]+(\d+)"')
 @dataclass
 class _Book:
     archive: object
-    sheets: list  # [(title, path in the archive)] of the worksheets, in order
+    sheets: list  # [(title, path in the archive, visible)] of the worksheets, in order
     shared_strings: list
     date_styles: set
     epoch: object
+    active: str = ""  # the title of the active sheet (workbook.xml's activeTab)
 
 
 def _read_workbook(fh):
@@ -582,20 +714,28 @@ def _read_workbook(fh):
         reader.read_strings()
         reader.read_workbook()
         apply_stylesheet(reader.archive, reader.wb)
-        sheets = [
-            (sheet.name, rel.target) for sheet, rel in reader.parser.find_sheets()
-            if rel.target in reader.valid_files and "chartsheet" not in rel.Type
-        ]
         wb = reader.wb
-        return _Book(reader.archive, sheets, reader.shared_strings, set(getattr(wb, "_date_formats", ())), wb.epoch)
+        active_tab = getattr(wb, "_active_sheet_index", 0)  # activeTab counts every sheet, charts and hidden ones too
+        sheets, active = [], ""
+        for position, sheet in enumerate(reader.parser.sheets):
+            if position == active_tab:
+                active = sheet.name
+            try:
+                rel = reader.parser.rels.get(sheet.id) if sheet.id else None
+            except KeyError:
+                rel = None
+            if rel is None or rel.target not in reader.valid_files or "chartsheet" in rel.Type:
+                continue
+            sheets.append((sheet.name, rel.target, (sheet.state or "visible") == "visible"))
+        return _Book(reader.archive, sheets, reader.shared_strings, set(getattr(wb, "_date_formats", ())), wb.epoch, active)
     except (ImportError, AttributeError, TypeError):  # another openpyxl: the public way
         import openpyxl
 
         fh.seek(0)
         wb = openpyxl.load_workbook(fh, read_only=True, data_only=False)
-        sheets = [(ws.title, ws._worksheet_path) for ws in wb.worksheets]
+        sheets = [(ws.title, ws._worksheet_path, ws.sheet_state == "visible") for ws in wb.worksheets]
         strings = wb.worksheets[0]._shared_strings if wb.worksheets else []
-        return _Book(wb._archive, sheets, strings, set(getattr(wb, "_date_formats", ())), wb.epoch)
+        return _Book(wb._archive, sheets, strings, set(getattr(wb, "_date_formats", ())), wb.epoch, wb.active.title if wb.active else "")
 
 
 def _ref_index(ref):
@@ -743,6 +883,249 @@ def _damaged():
     )
 
 
+# -- OpenDocument spreadsheets (.ods, as LibreOffice and WPS save them) ---------------------------
+
+_ODS_MIME = b"application/vnd.oasis.opendocument.spreadsheet"
+_OFFICE = "urn:oasis:names:tc:opendocument:xmlns:office:1.0 "
+_TABLE = "urn:oasis:names:tc:opendocument:xmlns:table:1.0 "
+_TEXT = "urn:oasis:names:tc:opendocument:xmlns:text:1.0 "
+_STYLE = "urn:oasis:names:tc:opendocument:xmlns:style:1.0 "
+_CONFIG = "urn:oasis:names:tc:opendocument:xmlns:config:1.0 "
+MAX_SHEET_ROWS = 1048576  # Excel's and LibreOffice's last row
+MAX_SHEET_COLUMNS = 16384
+
+
+def _is_ods(path, names):
+    if "mimetype" not in names:
+        return False
+    try:
+        with zipfile.ZipFile(path) as archive:
+            mime = _read_member(archive, "mimetype", limit=200)
+    except (zipfile.BadZipFile, OSError, ValueError, EOFError):
+        return False
+    return mime is not None and mime.strip().startswith(_ODS_MIME)
+
+
+def _expat_stream(archive, name, parser):
+    """Feed a part of the zip to an expat parser in chunks, never more than the unpacked limit."""
+    read = 0
+    limit = max_unpacked_bytes()
+    with archive.open(name) as src:
+        while True:
+            chunk = src.read(1 << 20)
+            read += len(chunk)
+            if read > limit:
+                raise Refused([_damaged()])
+            parser.Parse(chunk, not chunk)
+            yield
+            if not chunk:
+                return
+
+
+def _ods_active(archive):
+    """The name of the active table (settings.xml's ActiveTable), or ""."""
+    try:
+        data = _read_member(archive, "settings.xml")
+    except KeyError:
+        return ""
+    if data is None:
+        return ""
+    found = {"name": "", "in": False, "text": []}
+
+    def start(name, attrs):
+        if name == _CONFIG + "config-item" and attrs.get(_CONFIG + "name") == "ActiveTable" and not found["name"]:
+            found["in"] = True
+
+    def end(name):
+        if found["in"] and name == _CONFIG + "config-item":
+            found["name"] = "".join(found["text"])
+            found["in"] = False
+
+    def chars(text):
+        if found["in"]:
+            found["text"].append(text)
+
+    parser = expat.ParserCreate(namespace_separator=" ")
+    parser.StartElementHandler, parser.EndElementHandler, parser.CharacterDataHandler = start, end, chars
+    try:
+        parser.Parse(data, True)
+    except expat.ExpatError:
+        return ""
+    return found["name"]
+
+
+def _ods_sheets(archive):
+    """[(name, index, visible)] of the tables in content.xml: a table is hidden when its style
+    says ``table:display="false"`` (LibreOffice's Hide Sheet)."""
+    hidden_styles, tables = set(), []
+    state = {"style": None, "depth": 0}
+
+    def start(name, attrs):
+        if name == _STYLE + "style" and attrs.get(_STYLE + "family") == "table":
+            state["style"] = attrs.get(_STYLE + "name")
+        elif name == _STYLE + "table-properties" and state["style"] and attrs.get(_TABLE + "display") == "false":
+            hidden_styles.add(state["style"])
+        elif name == _TABLE + "table":
+            if state["depth"] == 0:
+                tables.append((attrs.get(_TABLE + "name", ""), len(tables), attrs.get(_TABLE + "style-name")))
+            state["depth"] += 1
+
+    def end(name):
+        if name == _STYLE + "style":
+            state["style"] = None
+        elif name == _TABLE + "table":
+            state["depth"] -= 1
+
+    parser = expat.ParserCreate(namespace_separator=" ")
+    parser.StartElementHandler, parser.EndElementHandler = start, end
+    for _step in _expat_stream(archive, "content.xml", parser):
+        pass
+    return [(name, index, style not in hidden_styles) for name, index, style in tables]
+
+
+def _ods_value(cell, text):
+    """A cell's value as the XLSX reader gives it: str, int, float, bool, datetime or Formula."""
+    formula = cell.get(_TABLE + "formula")
+    if formula:
+        return Formula("=" + formula.partition("=")[2] if "=" in formula else formula)
+    kind = cell.get(_OFFICE + "value-type")
+    if kind in ("float", "percentage", "currency"):
+        value = cell.get(_OFFICE + "value", "")
+        try:
+            return int(value) if re.fullmatch(r"-?\d+", value) else float(value)
+        except ValueError:
+            return text
+    if kind == "date":
+        try:
+            return dt.datetime.fromisoformat(cell.get(_OFFICE + "date-value", "").rstrip("Z"))
+        except ValueError:
+            return text
+    if kind == "boolean":
+        return cell.get(_OFFICE + "boolean-value") == "true"
+    return text if text else None
+
+
+def _ods_rows(archive, index, table):
+    """Yield (row number, values) of the ``index``-th table of content.xml, streamed with expat.
+    Repeated rows and cells (``number-rows-repeated``, ``number-columns-repeated``) are expanded
+    when they hold something and only counted when empty (LibreOffice pads sheets with a million
+    empty rows); merged cells (``number-columns-spanned``/``-rows-spanned``) go to ``table.merged``."""
+    ready = []
+    state = {"table": -1, "depth": 0, "number": 0, "row": None, "row_repeat": 1, "blanks": 0,
+             "cell": None, "paragraphs": None, "note": 0}
+
+    def here():
+        return state["depth"] == 1 and state["table"] == index
+
+    def start(name, attrs):
+        if name == _TABLE + "table":
+            if state["depth"] == 0:
+                state["table"] += 1
+            state["depth"] += 1
+        elif not here():
+            return
+        elif name == _TABLE + "table-row":
+            state["row"], state["blanks"] = [], 0
+            state["row_repeat"] = max(1, int(attrs.get(_TABLE + "number-rows-repeated", "1") or 1))
+        elif name in (_TABLE + "table-cell", _TABLE + "covered-table-cell") and state["row"] is not None:
+            state["cell"] = (name, attrs)
+            state["paragraphs"] = []
+        elif name == _OFFICE + "annotation":
+            state["note"] += 1
+        elif state["cell"] is not None and not state["note"]:
+            paragraphs = state["paragraphs"]
+            if name == _TEXT + "p" or name == _TEXT + "h":
+                paragraphs.append([])
+            elif paragraphs and name == _TEXT + "s":
+                paragraphs[-1].append(" " * int(attrs.get(_TEXT + "c", "1") or 1))
+            elif paragraphs and name == _TEXT + "tab":
+                paragraphs[-1].append("\t")
+            elif paragraphs and name == _TEXT + "line-break":
+                paragraphs[-1].append("\n")
+
+    def end(name):
+        if name == _TABLE + "table":
+            state["depth"] -= 1
+        elif not here():
+            return
+        elif name == _OFFICE + "annotation":
+            state["note"] -= 1
+        elif name in (_TABLE + "table-cell", _TABLE + "covered-table-cell") and state["cell"] is not None:
+            kind, attrs = state["cell"]
+            state["cell"] = None
+            repeat = max(1, int(attrs.get(_TABLE + "number-columns-repeated", "1") or 1))
+            text = "\n".join("".join(p) for p in state["paragraphs"])
+            value = _ods_value(attrs, text) if kind == _TABLE + "table-cell" else None
+            row = state["row"]
+            column = len(row) + state["blanks"]
+            if kind == _TABLE + "table-cell":
+                across = int(attrs.get(_TABLE + "number-columns-spanned", "1") or 1)
+                down = int(attrs.get(_TABLE + "number-rows-spanned", "1") or 1)
+                if across > 1 or down > 1:
+                    number = state["number"] + 1
+                    ref = f"{col_letter(column)}{number}:{col_letter(column + across - 1)}{number + down - 1}"
+                    table.merged.append((ref, number, column))
+            if value is None or (value.__class__ is str and not value.strip()):
+                state["blanks"] += repeat
+                return
+            repeat = min(repeat, MAX_SHEET_COLUMNS - column)
+            if repeat <= 0:
+                return
+            row.extend([None] * state["blanks"])
+            state["blanks"] = 0
+            row.extend([value] * repeat)
+        elif name == _TABLE + "table-row" and state["row"] is not None:
+            row, repeat = state["row"], state["row_repeat"]
+            state["row"] = None
+            if not row:
+                state["number"] += repeat
+                return
+            for _i in range(min(repeat, MAX_SHEET_ROWS - state["number"])):
+                state["number"] += 1
+                ready.append((state["number"], row))  # the same list: the importer does not change it
+
+    def chars(data):
+        if state["cell"] is not None and state["paragraphs"] and not state["note"]:
+            state["paragraphs"][-1].append(data)
+
+    parser = expat.ParserCreate(namespace_separator=" ")
+    parser.buffer_text = True
+    parser.StartElementHandler, parser.EndElementHandler, parser.CharacterDataHandler = start, end, chars
+    try:
+        for _step in _expat_stream(archive, "content.xml", parser):
+            if ready:
+                yield from ready
+                ready.clear()
+            if state["number"] >= MAX_SHEET_ROWS:
+                break
+    except (expat.ExpatError, zipfile.BadZipFile, KeyError, EOFError, OSError, ValueError):
+        raise Refused([_damaged()])
+    yield from ready
+
+
+def _open_ods(path):
+    """An OpenDocument spreadsheet: the visible table named 数据, else the active table (when
+    visible), else the first visible one; its rows streamed from content.xml."""
+    archive = zipfile.ZipFile(path)
+    try:
+        sheets = _ods_sheets(archive)
+        active = _ods_active(archive)
+    except Refused:
+        archive.close()
+        raise
+    except (expat.ExpatError, zipfile.BadZipFile, KeyError, EOFError, OSError, ValueError):
+        archive.close()
+        raise Refused([_damaged()])
+    chosen = _choose_sheet([(name, index, visible) for name, index, visible in sheets], active)
+    if chosen is None:
+        archive.close()
+        raise Refused([problem(_("The workbook has no worksheet."), code="empty")])
+    name, index, _visible = chosen
+    table = Table("ods", None, estimated_rows=None, closer=archive.close, sheet=name)
+    table.rows = _ods_rows(archive, index, table)
+    return table
+
+
 def estimate_rows(path):
     """A cheap guess of the number of data rows (to choose between the request and a task)."""
     try:
@@ -755,6 +1138,8 @@ def estimate_rows(path):
         return max(0, count - 1)
     try:
         with zipfile.ZipFile(path) as archive:
+            if "content.xml" in archive.namelist():  # ODS: about 500 bytes a row
+                return archive.getinfo("content.xml").file_size // 500
             sheets = [i for i in archive.infolist() if i.filename.startswith("xl/worksheets/") and i.filename.endswith(".xml")]
             if not sheets:
                 return 0
@@ -762,8 +1147,8 @@ def estimate_rows(path):
             with archive.open(sheet) as src:
                 head = src.read(4096).decode("utf-8", "replace")
             m = re.search(r'<(?:\w+:)?dimension ref="[A-Z]+\d+:[A-Z]+(\d+)"', head)
-            if m:
-                return max(0, int(m[1]) - 1)
+            if m:  # a dimension may lie: a large sheet is not taken for a small one
+                return max(0, int(m[1]) - 1, sheet.file_size // 2000)
             return sheet.file_size // 400
     except (zipfile.BadZipFile, OSError, KeyError):
         return 0
@@ -1173,6 +1558,8 @@ class ImportResult:
     problem_count: int = 0
     written: bool = False
     dry_run: bool = False
+    sheet: str = ""  # the worksheet read (XLSX and ODS)
+    header_row: int = 0  # the row of the column headers
 
     @property
     def ok(self):
@@ -1244,6 +1631,7 @@ class Importer:
             self.result.add(problem(message, row.number, code=code))
             return
         raw = row.raw[column.position] if value is None else value
+        raw = masked_cell(column.mask, raw) if raw is not None else raw
         self.result.add(problem(message, row.number, column.header, self.letters.get(column.position, ""), raw, code))
 
     def township_name(self, pk):
@@ -1265,6 +1653,7 @@ class Importer:
             for p in exc.problems:
                 result.add(p)
             return result
+        result.sheet = table.sheet
         try:
             rows = self.read(table)
         except Refused as exc:
@@ -1298,14 +1687,15 @@ class Importer:
         estimated = max(1, table.estimated_rows or 1)
         count = 0
         unheaded = {}
-        for number, raw in table.rows:
-            if header is None:
-                if all(_is_blank(v) for v in raw):
-                    continue
-                header = number
-                mapping = self.match_headers(raw, number)
-                self.example = self.parse_example(epoch)
-                continue
+        source = iter(table.rows)
+        first = self.find_header(source)
+        if first is not None:
+            header, raw, following = first
+            self.result.header_row = header
+            mapping = self.match_headers(raw, header)
+            self.example = self.parse_example(epoch)
+            source = itertools.chain(following, source)
+        for number, raw in source:
             if not raw or all(_is_blank(v) for v in raw):
                 continue
             count += 1
@@ -1352,12 +1742,41 @@ class Importer:
         if header is None:
             raise Refused([problem(_("The file is empty."), code="empty")])
         for ref, number, index in table.merged:
+            if number < header:
+                continue  # a title above the headers
             self.result.add(problem(
                 _("Merged cells (%(range)s) cannot be imported: unmerge them and fill in every cell.") % {"range": ref},
                 number, "", col_letter(index), "", "merged",
             ))
         self.progress(0.4)
         return rows
+
+    def find_header(self, source):
+        """The header row among the first non-empty rows: the one that names the most template
+        columns (the first of them on a tie; the first non-empty row when none names any), so that
+        a title row or two above the headers is skipped. Returns (row number, cells, the rows read
+        after it) or None for an empty sheet."""
+        head = []
+        for number, raw in source:
+            if not raw or all(_is_blank(v) for v in raw):
+                continue
+            head.append((number, raw))
+            if len(head) == HEADER_SCAN_ROWS:
+                break
+        if not head:
+            return None
+        best, best_score = 0, 0
+        for i, (_number, raw) in enumerate(head):
+            matched = set()
+            for text in raw:
+                if not _is_blank(text) and isinstance(text, str):
+                    column = self.spec.match_header(_as_text(text, TEXT_TABLE))
+                    if column is not None:
+                        matched.add(column.position)
+            if len(matched) > best_score:
+                best, best_score = i, len(matched)
+        number, raw = head[best]
+        return number, raw, head[best + 1:]
 
     def match_headers(self, raw, number):
         spec = self.spec
@@ -1573,7 +1992,7 @@ class Importer:
                 return None
         hits = ref.found.get(tuple(values))
         column = (ref.primary or ref.columns)[0]
-        shown = " / ".join(_display(v) for v in values)
+        shown = " / ".join(masked_cell(c.mask, v) for c, v in zip(ref.columns, values))
         if not hits:
             self.row_problem(row, column, _("No %(model)s found for “%(value)s”.") % {
                 "model": ref.model._meta.verbose_name, "value": shown}, "not_found")
@@ -1626,9 +2045,10 @@ class Importer:
             first = attnames[0]
             values = sorted({getattr(row.obj, first) for row in rows if row.obj is not None} - {None, ""}, key=str)
             known = {}
+            scope = self.model.scope_path or "pk"
             for chunk in _filtered_in(self.model._base_manager.order_by(), first, values, size):
-                for record in chunk.values_list("pk", *attnames):
-                    known[tuple(record[1:])] = record[0]
+                for record in chunk.values_list("pk", scope, *attnames):
+                    known[tuple(record[2:])] = (record[0], record[1] if scope != "pk" else None)
             out.append((names, attnames, known))
         return out
 
@@ -1667,8 +2087,9 @@ class Importer:
                 if township is None:
                     message = _("Only county users may import records without a township.")
                 else:
-                    message = _("%(what)s belongs to %(township)s: you may import only records of %(own)s.") % {
-                        "what": what, "township": self.township_name(township), "own": self.township_name(self.user.township_id)}
+                    # Another township is never named (what the file states is shown, not where it is).
+                    message = _("%(what)s is not in your township: you may import only records of %(own)s.") % {
+                        "what": what, "own": self.township_name(self.user.township_id)}
                 self.row_problem(row, column, message, "scope")
                 refused = True
         key = row.key
@@ -1688,11 +2109,18 @@ class Importer:
         if records:
             record = records[0]
             row.pk = record[0]
-            if self.may_change is False or (self.may_change is not True and record[1] != self.user.township_id):
+            own = self.may_change is True or (record[1] is not None and record[1] == self.user.township_id)
+            if self.may_change is False or not own:
                 if refused:
                     return  # one message for the row is enough
-                self.row_problem(row, self.scope_column(), _("The existing record %(key)s belongs to %(township)s: you may not change it.") % {
-                    "key": self._key_text(row), "township": self.township_name(record[1])}, "scope")
+                if own:
+                    message = _("The existing record %(key)s belongs to %(township)s: you may not change it.") % {
+                        "key": self._key_text(row), "township": self.township_name(record[1])}
+                else:
+                    # Neither whether nor where the record exists is told: a record out of the
+                    # user's reach gets the message a unique conflict with it would get.
+                    message = self._out_of_reach(spec.key)
+                self.row_problem(row, self._key_column(), message, "scope")
                 return
             changes = {}
             for attname, before in zip(spec.written, record[2:]):
@@ -1713,10 +2141,14 @@ class Importer:
             if any(v is None or v == "" for v in values):
                 continue
             column = spec.field_columns.get(names[-1])
-            other = known.get(values)
+            other, township = known.get(values, (None, None))
             label = "、".join(str(self.model._meta.get_field(n).verbose_name) for n in names)
             if other is not None and other != row.pk:
-                self.row_problem(row, column, _("Another record already has this %(fields)s.") % {"fields": label}, "unique")
+                if self.may_change is True or (township is not None and township == self.user.township_id):
+                    message = _("Another record already has this %(fields)s.") % {"fields": label}
+                else:
+                    message = self._out_of_reach(names)
+                self.row_problem(row, column, message, "unique")
             elif values in seen_here:
                 self.row_problem(row, column, _("Rows %(first)d and %(row)d have the same %(fields)s.") % {
                     "first": seen_here[values], "row": row.number, "fields": label}, "unique")
@@ -1739,8 +2171,18 @@ class Importer:
         for name in self.spec.key:
             column = self.spec.field_columns.get(name)
             if column is not None:
-                parts.append(f"{column.header} {_display(row.raw[column.position])}")
+                parts.append(f"{column.header} {masked_cell(column.mask, row.raw[column.position])}")
         return "，".join(parts)
+
+    def _out_of_reach(self, names):
+        """The message for a key or unique value held by a record the user may not see or change."""
+        headers = []
+        for name in names:
+            column = self.spec.field_columns.get(name)
+            header = column.header if column is not None else str(self.model._meta.get_field(name).verbose_name)
+            if header not in headers:
+                headers.append(header)
+        return _("This %(fields)s cannot be imported by your township: check it with the county.") % {"fields": "、".join(headers)}
 
     # -- writing ---------------------------------------------------------------------------------
     def write(self, rows):
@@ -2310,14 +2752,14 @@ def template_xlsx(entity):
     list_col = 0
     for index, column in enumerate(spec.columns):
         letter = col_letter(index)
-        cell = ws.cell(row=1, column=index + 1, value=column.header)
+        cell = set_text(ws.cell(row=1, column=index + 1), column.header)
         cell.font = bold
         cell.fill = required_fill if column.required else optional_fill
         cell.alignment = Alignment(horizontal="center", vertical="center", wrap_text=True)
         explanation = column_help(column)
         if explanation:
             cell.comment = Comment(explanation, "")
-        sample = ws.cell(row=2, column=index + 1, value=example[index])
+        sample = set_text(ws.cell(row=2, column=index + 1), example[index])
         sample.font = example_font
         sample.number_format = "@"
         width = max(10, min(40, int(max(len(column.header), len(str(example[index]))) * 1.8) + 2))
@@ -2329,9 +2771,9 @@ def template_xlsx(entity):
         options = column.labels if column.kind == "choice" else (["是", "否"] if column.kind == "bool" else None)
         if options:
             list_col += 1
-            lists.cell(row=1, column=list_col, value=column.header)
+            set_text(lists.cell(row=1, column=list_col), column.header)
             for i, label in enumerate(options, start=2):
-                lists.cell(row=i, column=list_col, value=label)
+                set_text(lists.cell(row=i, column=list_col), label)
             lc = col_letter(list_col - 1)
             dv = DataValidation(type="list", formula1=f"'{CHOICES_SHEET}'!${lc}$2:${lc}${len(options) + 1}", allow_blank=True)
             dv.errorStyle = "warning"
@@ -2356,11 +2798,11 @@ def template_xlsx(entity):
     if spec.notes:
         lines.append(f"8. {spec.notes}")
     for row, line in enumerate(lines, start=1):
-        notes.cell(row=row, column=1, value=line).font = bold if row == 1 else Font()
+        set_text(notes.cell(row=row, column=1), line).font = bold if row == 1 else Font()
     start = len(lines) + 2
     heads = [_("Column"), _("Required"), _("What to enter"), _("Allowed values"), _("Example")]
     for i, head in enumerate(heads, start=1):
-        c = notes.cell(row=start, column=i, value=head)
+        c = set_text(notes.cell(row=start, column=i), head)
         c.font = bold
         c.fill = optional_fill
     for offset, column in enumerate(spec.columns, start=1):
@@ -2368,7 +2810,7 @@ def template_xlsx(entity):
         values = "、".join(column.labels) if column.kind == "choice" else ("是、否" if column.kind == "bool" else "")
         row = [column.header, _("Yes") if column.required else _("No"), explanation, values, example[column.position]]
         for i, value in enumerate(row, start=1):
-            notes.cell(row=start + offset, column=i, value=value).alignment = Alignment(wrap_text=True, vertical="top")
+            set_text(notes.cell(row=start + offset, column=i), value).alignment = Alignment(wrap_text=True, vertical="top")
     for letter, width in zip("ABCDE", (24, 8, 60, 50, 28)):
         notes.column_dimensions[letter].width = width
     buffer = io.BytesIO()
@@ -2425,7 +2867,8 @@ def start_commit(job, user):
     does nothing and returns False."""
     if job.user_id != user.pk:
         raise PermissionDenied
-    claimed = ImportJob.objects.filter(pk=job.pk, status=ImportJob.Status.READY).update(
+    # A job whose file was deleted after the retention period cannot be written.
+    claimed = ImportJob.objects.filter(pk=job.pk, status=ImportJob.Status.READY, purged_at__isnull=True).update(
         status=ImportJob.Status.RUNNING, progress=0
     )
     if not claimed:
@@ -2476,7 +2919,8 @@ def run_job(job_id, phase):
         fields = {"status": Status.INVALID, "message": _("You may not import these records.")}
     except Exception as exc:  # noqa: BLE001 - the job records the failure; nothing was written
         logger.exception("import job %s failed", job.pk)
-        fields = {"status": Status.FAILED, "message": _("The import failed and nothing was written: %(error)s") % {"error": exc}}
+        fields = {"status": Status.FAILED, "message": mask_personal_text(
+            _("The import failed and nothing was written: %(error)s") % {"error": exc})}
     else:
         fields = {
             "total_rows": result.total_rows,
@@ -2484,6 +2928,8 @@ def run_job(job_id, phase):
             "updated_rows": result.updated,
             "problems": result.listed_problems(),
             "message": result.summary(),
+            "sheet": result.sheet[:255],
+            "header_row": result.header_row,
         }
         if not result.ok:
             fields["status"] = Status.INVALID
@@ -2510,3 +2956,29 @@ def shown_value(user, entity, header, value):
     if column is None or column.mask is None or not value or privacy.may_see(user):
         return value
     return column.mask(value)
+
+
+# ---------------------------------------------------------------------------------------------
+# Retention
+# ---------------------------------------------------------------------------------------------
+
+
+def purge_old_jobs(now=None):
+    """Delete the uploaded files and clear the problem lists of the jobs created more than
+    ``settings.IMPORT_RETENTION_DAYS`` days before ``now``; each job stays, with its counts,
+    status and summary, marked by ``purged_at``. Run daily by the ``wenshang.purge_imports``
+    task (and ``manage.py purge_imports``). Returns the number of jobs purged."""
+    now = now or timezone.now()
+    cutoff = now - dt.timedelta(days=retention_days())
+    purged = 0
+    for job in ImportJob.objects.filter(created_at__lt=cutoff, purged_at__isnull=True).order_by("pk").iterator():
+        if job.file:
+            try:
+                job.file.delete(save=False)
+            except OSError:
+                logger.exception("could not delete the file of import job %s", job.pk)
+                continue  # tried again at the next run
+        # A job being checked or written keeps its status; it has no file to read any more.
+        ImportJob.objects.filter(pk=job.pk).update(file="", problems=[], purged_at=now)
+        purged += 1
+    return purged

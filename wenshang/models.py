@@ -185,6 +185,7 @@ class PersonalDataAccess(models.Model):
     scope_path = None
     scope_editable = False
     admin_only = True
+    admin_view_only = True  # who looked at whose data: county administrators and superusers only
 
     class Meta:
         verbose_name = _("personal data access")
@@ -226,6 +227,11 @@ class ImportJob(models.Model):
     task_id = models.CharField(_("task id"), max_length=64, blank=True)
     created_at = models.DateTimeField(_("created at"), auto_now_add=True)
     finished_at = models.DateTimeField(_("finished at"), null=True, blank=True)
+    sheet = models.CharField(_("sheet read"), max_length=255, blank=True)
+    header_row = models.PositiveIntegerField(_("header row"), default=0)
+    # Set when the file and the problem list were deleted after settings.IMPORT_RETENTION_DAYS
+    # (wenshang.imports.purge_old_jobs); the row stays as the record of the import.
+    purged_at = models.DateTimeField(_("file deleted at"), null=True, blank=True)
 
     objects = RestrictedQuerySet.as_manager()
 

@@ -22,7 +22,7 @@ county's to set), while they read the rest of their township's rows.
 
 Some models are changed only by county administrators whatever the scope (``admin_only``: users,
 the county and its townships); some are not even read by others (``admin_view_only``: the API
-tokens); the change log is changed by nobody (``scope_editable = False``).
+tokens, the log of who saw personal data); the change log is changed by nobody (``scope_editable = False``).
 """
 from django.db import models
 from django.db.models import Q

@@ -77,7 +77,7 @@ def test_a_large_file_is_checked_and_written_by_the_task(client, staff_a, big_cs
     assert Homestead.objects.count() == 20
     entries = ObjectChange.objects.filter(content_type__model="homestead")
     assert entries.count() == 20 and set(entries.values_list("user__username", flat=True)) == {"staff_a"}
-    assert all(source.startswith("task:") for source in entries.values_list("source", flat=True))
+    assert set(entries.values_list("source", flat=True)) == {f"import:{job.original_name}"}  # the task names the file
 
     # Confirmed again: no second task, nothing more written.
     with django_capture_on_commit_callbacks(execute=True):

@@ -212,9 +212,16 @@ def test_merged_cells_are_refused_with_their_row_and_column(files, staff_a, vill
     assert_nothing_written()
 
 
-def test_a_title_row_above_the_headers_is_named(files, staff_a, village_a):
+def test_a_title_row_above_the_headers_is_skipped(files, staff_a, village_a):
     data = [["汶上县村集体收入统计表", "", "", ""]] + incomes(village_a, 2023)
     result = imports.import_file("collective-incomes", files.xlsx(data, merges=["A1:D1"]), staff_a)
+    assert result.ok, result.problems
+    assert (result.header_row, result.created) == (2, 1)
+
+
+def test_a_sheet_without_the_templates_headers_is_refused_by_column(files, staff_a, village_a):
+    data = [["汶上县村集体收入统计表", "", "", ""], ["村", "年", "收入", "经营"], [village_a.code, "2023", "1", "1"]]
+    result = imports.import_file("collective-incomes", files.xlsx(data), staff_a)
     assert {p["code"] for p in result.problems} == {"unknown_column", "missing_column"}
     assert any(p["column"] == "汶上县村集体收入统计表" for p in result.problems)
 

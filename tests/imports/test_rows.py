@@ -96,7 +96,8 @@ def test_a_township_user_may_not_import_a_village_of_another_township(files, sta
     result = imports.import_file("homesteads", files.csv(table(HOMESTEAD_HEADERS, rows)), staff_a)
     assert [(p["code"], p["row"], p["column"], p["value"]) for p in result.problems] == [("scope", 3, "村代码", village_b.code)]
     message = result.problems[0]["message"]
-    assert "南旺镇" in message and "寅寺镇" in message and "南旺村" in message
+    # The village the file names is shown, its township is not (another township is never named).
+    assert "南旺镇" not in message and "寅寺镇" in message and "南旺村" in message
     assert Homestead.objects.count() == 0
     assert log("homestead").count() == 0
 
@@ -110,8 +111,9 @@ def test_a_township_user_may_not_change_a_record_of_another_township(files, staf
     Enterprise.objects.create(name="南旺企业", credit_code=CREDIT, township=township_b)
     data = table(ENTERPRISE_HEADERS, [{"企业名称": "改名企业", "统一社会信用代码": CREDIT, "镇街代码": township_a.code}])
     result = imports.import_file("enterprises", files.csv(data), staff_a)
-    assert [(p["code"], p["column"]) for p in result.problems] == [("scope", "镇街代码")]
-    assert "南旺镇" in result.problems[0]["message"]
+    assert [(p["code"], p["column"]) for p in result.problems] == [("scope", "统一社会信用代码")]
+    # Neither whether nor where the record exists is told.
+    assert result.problems[0]["message"] == "该统一社会信用代码无法在本镇（街道）导入，请与县里核实。"
     assert Enterprise.objects.get().name == "南旺企业"
 
 

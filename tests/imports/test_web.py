@@ -85,7 +85,8 @@ def test_preview_then_commit_once(client, staff_a, village_a, parcels_csv):
     assert Homestead.objects.filter(village=village_a).count() == 3
     entries = ObjectChange.objects.filter(content_type__model="homestead")
     assert entries.count() == 3
-    assert set(entries.values_list("user__username", "source", "action")) == {("staff_a", "web", "create")}
+    # the source names the file: the record's history reads 导入：<file>（<user>）
+    assert set(entries.values_list("user__username", "source", "action")) == {("staff_a", f"import:{job.original_name}", "create")}
     assert ObjectChange.objects.count() == logged + 3
 
     # The same job confirmed again (a double click, the back button): nothing more.
@@ -116,7 +117,7 @@ def test_problems_are_listed_with_row_column_and_value(client, staff_a, village_
     assert job.status == "invalid"
     assert [(p["row"], p["col"], p["column"]) for p in job.problems] == [(3, "A", "村代码"), (4, "E", "使用权人身份证号码")]
     page = client.get(reverse("imports:job", args=[job.pk])).content.decode()
-    assert "import-problems" in page and "南旺镇" in page and "村代码" in page
+    assert "import-problems" in page and "南旺村" in page and "村代码" in page
     assert reverse("imports:commit", args=[job.pk]) not in page
     assert client.post(reverse("imports:commit", args=[job.pk])).status_code == 302
     assert Homestead.objects.count() == 0

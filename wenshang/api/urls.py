@@ -6,7 +6,7 @@ from django.apps import apps
 from django.urls import include, path, re_path
 from django.utils.module_loading import module_has_submodule
 from django.views.decorators.csrf import csrf_exempt
-from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
+from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerSplitView
 from rest_framework.routers import SimpleRouter
 
 from wenshang.portal import REGISTRY
@@ -31,7 +31,8 @@ urlpatterns = [
     path("v1/figures/", FiguresView.as_view(), name="api-figures"),
     path("v1/", include(app_routes())),
     path("schema/", SpectacularAPIView.as_view(), name="api-schema"),
-    path("docs/", SpectacularSwaggerView.as_view(url_name="api-schema"), name="api-docs"),
+    # the split view serves Swagger UI's start-up script from ?script= (the CSP allows no inline script)
+    path("docs/", SpectacularSwaggerSplitView.as_view(url_name="api-schema"), name="api-docs"),
     # any other address under /api/: a 404 in the API's error format, whatever the method (no CSRF
     # check: a PUT to a wrong address would otherwise get the HTML 403 of CsrfViewMiddleware)
     re_path(r"^", csrf_exempt(not_found)),

@@ -25,6 +25,7 @@ from rest_framework.views import APIView
 from rest_framework.views import exception_handler as drf_exception_handler
 
 from wenshang import privacy
+from wenshang.logs import administrators_notified
 from wenshang.models import ApiToken
 from wenshang.scope import can
 
@@ -133,9 +134,19 @@ def not_found(request, exception=None):
 
 
 def server_error(request):
+    """The 500 of the whole site. Under /api/ the answer quotes the request id of the logged error
+    (wenshang.logs), and says the administrator was notified only when somebody is (ADMINS, Sentry)."""
     if request.path.startswith("/api/"):
-        return JsonResponse(error_body(500, _("Server error. The administrator has been told; please try again later.")), status=500,
-                            json_dumps_params={"ensure_ascii": False})
+        request_id = getattr(request, "request_id", "")
+        if administrators_notified():
+            message = _("Server error (request id %(request_id)s). The error has been recorded and the administrator notified; "
+                        "please try again later.") % {"request_id": request_id}
+        else:
+            message = _("Server error (request id %(request_id)s). The error has been recorded; please try again later, and if "
+                        "it happens again tell the portal's administrator the request id.") % {"request_id": request_id}
+        body = error_body(500, message)
+        body["request_id"] = request_id
+        return JsonResponse(body, status=500, json_dumps_params={"ensure_ascii": False})
     from django.views.defaults import server_error as default
 
     return default(request)

@@ -1,4 +1,4 @@
-"""Production: gunicorn + whitenoise, PostgreSQL and Redis. Refuses to start without its secrets."""
+"""Production: gunicorn + whitenoise, PostgreSQL and Redis. Refuses to start without its secrets and Redis."""
 import os
 
 from django.core.exceptions import ImproperlyConfigured
@@ -6,9 +6,15 @@ from django.core.exceptions import ImproperlyConfigured
 for _name in ("SECRET_KEY", "ALLOWED_HOSTS", "DATABASE_URL"):
     if not os.environ.get(_name):
         raise ImproperlyConfigured(f"Production settings need the environment variable {_name}.")
+if not os.environ.get("REDIS_URL"):
+    raise ImproperlyConfigured(
+        "Production settings need the environment variable REDIS_URL: the login lockout and the API "
+        "throttle count in the cache, which every gunicorn worker must share (with each worker's own "
+        "local-memory cache, every worker would allow its own five failed logins)."
+    )
 
 from .base import *
-from .base import env
+from .base import LOG_LEVEL, env, logging_config
 
 DEBUG = False
 SECRET_KEY = env.str("SECRET_KEY")
@@ -33,3 +39,24 @@ X_FRAME_OPTIONS = "DENY"
 # Django reads this from DATABASES, not from a top-level CONN_MAX_AGE.
 DATABASES["default"]["CONN_MAX_AGE"] = env.int("CONN_MAX_AGE", default=60)
 DATABASES["default"]["CONN_HEALTH_CHECKS"] = True
+
+# JSON log lines unless LOG_FORMAT says otherwise (wenshang.logs).
+LOG_FORMAT = env.str("LOG_FORMAT", default="json")
+LOGGING = logging_config(LOG_FORMAT, LOG_LEVEL)
+
+# Server errors to Sentry when SENTRY_DSN is set: no personal data, no local variables, no request
+# bodies; each event tagged with its request id (wenshang.logs.sentry_before_send).
+SENTRY_DSN = env.str("SENTRY_DSN", default="")
+if SENTRY_DSN:
+    import sentry_sdk
+
+    from wenshang.logs import sentry_before_send
+
+    sentry_sdk.init(
+        dsn=SENTRY_DSN,
+        environment=env.str("SENTRY_ENVIRONMENT", default="production"),
+        send_default_pii=False,
+        include_local_variables=False,
+        max_request_body_size="never",
+        before_send=sentry_before_send,
+    )
