@@ -1,7 +1,8 @@
 """Forms of the finance pages.
 
-A loan's pledged homestead parcel is typed as its 19-character parcel code (a select of 199,900
-parcels would be unusable), looked up among the parcels the user may read. ID and mobile numbers
+A loan's pledged homestead parcel (199,900 of them) is chosen by search-as-you-type
+(``wenshang.forms.LookupField``) by its parcel code or holder, or typed as its full 19-character
+code, among the parcels the user may read. ID and mobile numbers
 are masked in the forms as on the other pages (``wenshang.forms.PortalModelForm``).
 """
 import re
@@ -9,7 +10,7 @@ import re
 from django.core.exceptions import ValidationError
 from django.utils.translation import gettext_lazy as _
 
-from talent.forms import LookupField, LookupModelForm
+from wenshang.forms import LookupField, PortalModelForm
 
 from .models import FinanceViceMayor, Homestead, LandTransaction, Loan
 
@@ -20,7 +21,6 @@ class HomesteadField(LookupField):
     """A homestead parcel, named by its parcel code (宗地代码): village code, ``JC``, 5 digits."""
 
     key = "parcel_code"
-    max_length = 19
     default_error_messages = {
         "not_found": _("No homestead parcel with the code %(value)s."),
         "other_township": _(
@@ -29,9 +29,8 @@ class HomesteadField(LookupField):
     }
 
     def __init__(self, queryset, **kwargs):
-        kwargs["help_text"] = kwargs.get("help_text") or _("The 19-character parcel code, e.g. 370830104201JC00001.")
+        kwargs["help_text"] = kwargs.get("help_text") or _("Type the parcel code (e.g. 370830104201JC00001) or the holder and choose the parcel.")
         super().__init__(queryset, **kwargs)
-        self.widget.attrs.setdefault("placeholder", "370830104201JC00001")
 
     def check_format(self, value):
         if not PARCEL_RE.match(value):
@@ -50,13 +49,13 @@ class HomesteadField(LookupField):
         return super().not_found(value)
 
 
-class FinanceViceMayorForm(LookupModelForm):
+class FinanceViceMayorForm(PortalModelForm):
     class Meta:
         model = FinanceViceMayor
         fields = "__all__"
 
 
-class HomesteadForm(LookupModelForm):
+class HomesteadForm(PortalModelForm):
     class Meta:
         model = Homestead
         fields = "__all__"
@@ -66,14 +65,14 @@ class HomesteadForm(LookupModelForm):
         self.fields["parcel_code"].widget.attrs.update({"placeholder": "370830104201JC00001", "autocapitalize": "characters"})
 
 
-class LoanForm(LookupModelForm):
+class LoanForm(PortalModelForm):
     class Meta:
         model = Loan
         fields = "__all__"
         field_classes = {"homestead": HomesteadField}
 
 
-class LandTransactionForm(LookupModelForm):
+class LandTransactionForm(PortalModelForm):
     class Meta:
         model = LandTransaction
         fields = "__all__"

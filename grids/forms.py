@@ -8,22 +8,9 @@ from wenshang.forms import PortalModelForm
 from .models import CreditRecord, Grid, GridEvent, GridWorker, Household
 
 
-class GridChoiceField(forms.ModelChoiceField):
-    """Grids are named 第一网格, 第二网格 … in every village: the choices name the village too."""
-
-    def label_from_instance(self, obj):
-        return f"{obj.village} · {obj}"
-
-
-class HouseholdChoiceField(forms.ModelChoiceField):
-    """Heads of household share names across villages: the choices name the village and grid."""
-
-    def label_from_instance(self, obj):
-        return f"{obj}（{obj.grid.village} · {obj.grid}）"
-
-
 def grid_field():
-    return GridChoiceField(queryset=Grid.objects.select_related("village"), label=_("grid"))
+    """A grid, chosen by search-as-you-type (named with its village: every village has a 第一网格)."""
+    return forms.ModelChoiceField(queryset=Grid.objects.all(), label=_("grid"))
 
 
 class GridWorkerForm(PortalModelForm):
@@ -45,10 +32,8 @@ class HouseholdForm(PortalModelForm):
 
 
 class CreditRecordForm(PortalModelForm):
-    """Points for one household. Opened from a household's page (``?household=…``), or posted,
-    the household choice holds that household only (a village has thousands)."""
-
-    household = HouseholdChoiceField(queryset=Household.objects.select_related("grid__village"), label=_("household"))
+    """Points for one household, chosen by search-as-you-type (a village has thousands), or
+    preset when the form is opened from a household's page (``?household=…``)."""
 
     class Meta:
         model = CreditRecord
@@ -56,14 +41,6 @@ class CreditRecordForm(PortalModelForm):
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
-        field = self.fields["household"]
-        chosen = self.data.get(self.add_prefix("household")) if self.is_bound else self.initial.get("household")
-        chosen = getattr(chosen, "pk", chosen)
-        if chosen not in (None, ""):
-            try:
-                field.queryset = field.queryset.filter(pk=int(chosen))
-            except (TypeError, ValueError):
-                field.queryset = field.queryset.none()
         self.fields["points"].help_text = _("Points earned, or negative points for a deduction.")
 
 

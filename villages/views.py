@@ -46,6 +46,7 @@ class VillageViews(ModelViews):
     columns = ("name", "code", "township", "kind", "tier", "households", "population")
     select_related = ("township",)
     related = ("tier_changes", "grids", "honours", "incomes")
+    history_related = ("tier_changes",)  # a tier change is recorded as such (the demo's and imports' too)
     detail_template = "villages/village_detail.html"
     api_locked_on_update = ("tier",)  # changed by a tier-change record, as in the form
 

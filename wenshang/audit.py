@@ -14,6 +14,8 @@ from django.core.serializers.json import DjangoJSONEncoder
 from django.db import models
 from django.db.models.signals import m2m_changed, post_delete, post_save, pre_delete
 from django.dispatch import receiver
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 
 _actor = ContextVar("wenshang_audit_actor", default=None)
 SKIP_FIELDS = {"created_at", "updated_at"}
@@ -67,6 +69,55 @@ class AuditMiddleware:
         source = "api" if request.path.startswith("/api/") else "web"
         with actor(lambda: getattr(request, "user", None), source):
             return self.get_response(request)
+
+
+# -- who made a change, as a person would write it (the record pages' change history) -------------
+# Management commands that write records: their name in the history (others: 系统：命令 <name>).
+COMMAND_NAMES = {
+    "load_demo": gettext_lazy("demo data import"),
+    "create_api_token": gettext_lazy("API token creation"),
+    "figures": gettext_lazy("figures computation"),
+    "generate_report": gettext_lazy("survey report generation"),
+    "purge_imports": gettext_lazy("purge of old imports"),
+    "migrate": gettext_lazy("database migration"),
+}
+IMPORT_PREFIX = "import:"
+
+
+def import_source(file_name):
+    """The source of the changes of a spreadsheet import: ``import:<file name>`` (who imported it
+    is the entry's user)."""
+    return f"{IMPORT_PREFIX}{file_name}"[:100]
+
+
+def user_label(user, user_name=""):
+    if user is None:
+        return user_name
+    return f"{user.last_name}{user.first_name}".strip() or user.username  # 张伟: family name first
+
+
+def actor_label(entry):
+    """The author of a change-log entry as the county office writes it: 系统：演示数据导入,
+    导入：农户.xlsx（张三）, 接口：省乡村振兴平台, or the user's name for a change made on the pages."""
+    source = entry.source or ""
+    user = entry.user if entry.user_id else None
+    who = user_label(user, entry.user_name)
+    kind, _sep, detail = source.partition(":")
+    if kind == "command":
+        name = COMMAND_NAMES.get(detail)
+        if name is None:
+            return _("System: command %(name)s") % {"name": detail}
+        return _("System: %(name)s") % {"name": name}
+    if kind == "task":
+        return _("System: background task %(name)s") % {"name": detail}
+    if kind == "import":
+        return _("Import: %(file)s (%(user)s)") % {"file": detail, "user": who or _("unknown")}
+    if kind == "api":
+        token = getattr(user, "api_token", None) if user is not None and user.is_api_client else None
+        return _("API: %(client)s") % {"client": token.name if token is not None else (detail or who)}
+    if source == "system" and not who:
+        return _("System")
+    return who or source
 
 
 def _json(value):
@@ -269,4 +320,4 @@ def _bulk_townships(model, objs):
     return lambda obj: mapping.get(getattr(obj, field.attname))
 
 
-__all__ = ["AuditMiddleware", "actor", "current_actor", "log_bulk_create", "models", "serialize"]
+__all__ = ["AuditMiddleware", "actor", "actor_label", "current_actor", "import_source", "log_bulk_create", "models", "serialize"]

@@ -1,9 +1,21 @@
 """The base FilterSet of every list page (and later of the API): a search box over the model's
-``search_fields`` and choices limited to what the user may read."""
+``search_fields`` and choices limited to what the user may read. Records of big tables (villages,
+households …) are chosen by search-as-you-type (``wenshang.lookup``); an empty choice reads 全部
+(``FILTERS_EMPTY_CHOICE_LABEL``) and a yes/no filter 全部 / 是 / 否."""
 import django_filters
 from django import forms
 from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
+
+from .forms import use_lookup
+
+
+class AnyYesNoSelect(forms.NullBooleanSelect):
+    """A yes/no filter: all records (not "unknown"), yes or no."""
+
+    def __init__(self, attrs=None):
+        super().__init__(attrs)
+        self.choices = (("unknown", _("All")), ("true", _("Yes")), ("false", _("No")))
 
 
 class PortalFilterSet(django_filters.FilterSet):
@@ -29,6 +41,9 @@ class PortalFilterSet(django_filters.FilterSet):
             if qs is not None and hasattr(qs, "restrict"):
                 f.queryset = f.extra["queryset"] = qs.restrict(user, "view")
         for name, field in self.form.fields.items():
+            use_lookup(field)
+            if isinstance(field, forms.NullBooleanField) and type(field.widget) is forms.NullBooleanSelect:
+                field.widget = AnyYesNoSelect(attrs=field.widget.attrs)
             is_select = isinstance(field.widget, (forms.Select, forms.SelectMultiple))
             css = "form-select form-select-sm" if is_select else "form-control form-control-sm"
             field.widget.attrs.setdefault("class", css)
@@ -55,6 +70,7 @@ def township_filter(path="village__township"):
 
 
 def village_filter(path="village"):
+    """A village, chosen by search-as-you-type among those the user may read (``wenshang.lookup``)."""
     from villages.models import Village
 
     return django_filters.ModelChoiceFilter(field_name=path, queryset=Village.objects.order_by("code"), label=_("village"))

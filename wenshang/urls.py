@@ -2,18 +2,22 @@ from django.contrib import admin
 from django.contrib.auth import views as auth_views
 from django.urls import include, path
 
+from . import csp, lookup
+from .accounts import LoginForm
 from .dashboard.views import home
 
 urlpatterns = [
     path("", home, name="home"),
-    path("accounts/login/", auth_views.LoginView.as_view(redirect_authenticated_user=True), name="login"),
+    path("accounts/login/", auth_views.LoginView.as_view(authentication_form=LoginForm, redirect_authenticated_user=True), name="login"),
     path("accounts/logout/", auth_views.LogoutView.as_view(), name="logout"),
     path("accounts/password/", auth_views.PasswordChangeView.as_view(), name="password_change"),
     path("accounts/password/done/", auth_views.PasswordChangeDoneView.as_view(), name="password_change_done"),
     path("i18n/", include("django.conf.urls.i18n")),
+    path(csp.REPORT_PATH.lstrip("/"), csp.report, name="csp_report"),
     path("accounts/", include("wenshang.urls_accounts")),
     path("imports/", include("wenshang.urls_imports")),
     path("", include("wenshang.urls_search")),
+    path("lookup/<str:label>/", lookup.lookup_view, name="lookup"),
     path("admin/", admin.site.urls),
     path("api/", include("wenshang.api.urls")),
     path("dashboard/", include("wenshang.dashboard.urls")),

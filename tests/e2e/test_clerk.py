@@ -40,7 +40,7 @@ def test_clerk_finds_a_village_corrects_a_field_and_stays_in_scope(live_server, 
     assert "已保存" in page.content()
     page.screenshot(path=shots / "clerk-village-saved.png", full_page=True)
     assert Village.objects.get(pk=village_a.pk).households == 388
-    assert "t370830104" in page.locator("text=变更记录").locator("..").inner_text()
+    assert "寅寺镇工作人员" in page.locator("text=变更记录").locator("..").inner_text()  # the user's name, not the login
 
     # A mistake is explained next to the field and nothing is saved.
     page.get_by_role("link", name="修改").click()

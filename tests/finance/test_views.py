@@ -143,12 +143,12 @@ def test_finance_editor_edits_loans_county_wide_but_not_talent_records(client, u
 # -- the pledged parcel is typed as a code --------------------------------------------------------
 @pytest.mark.django_db
 class TestLoanParcelField:
-    def test_the_form_asks_for_a_parcel_code_not_a_select(self, client, users, township_a):
-        homestead(township_a)
+    def test_the_form_looks_a_parcel_up_instead_of_listing_them(self, client, users, township_a):
+        parcel = homestead(township_a)
         client.force_login(users["staff_a"])
         html = client.get(reverse("finance:loan_add")).content.decode()
-        assert '<input type="text" name="homestead"' in html
-        assert '<select name="homestead"' not in html
+        assert 'data-lookup-url="/lookup/finance.homestead/"' in html
+        assert parcel.parcel_code not in html
 
     def test_a_parcel_is_chosen_by_its_code(self, client, users, township_a):
         parcel = homestead(township_a, 3)
@@ -171,7 +171,7 @@ class TestLoanParcelField:
     def test_a_malformed_code_says_what_a_code_looks_like(self, client, users, township_a):
         parcel = homestead(township_a, 3)
         client.force_login(users["staff_a"])
-        response = client.post(reverse("finance:loan_add"), loan_form(township_a, parcel, homestead="12345"))
+        response = client.post(reverse("finance:loan_add"), loan_form(township_a, parcel, homestead="370830104201JC"))
         assert response.status_code == 200
         assert response.context["form"].errors["homestead"].as_data()[0].code == "parcel_format"
 

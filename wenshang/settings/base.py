@@ -4,10 +4,13 @@ No ``DATABASE_URL`` means SQLite in ``var/``; no ``REDIS_URL`` means a local-mem
 kombu's filesystem broker, so ``make run`` works on a bare machine.
 """
 import datetime
+from email.utils import getaddresses
 from pathlib import Path
 
 import environ
 from django.utils.translation import gettext_lazy as _
+
+from wenshang.logs import logging_config
 
 BASE_DIR = Path(__file__).resolve().parent.parent.parent
 VAR_DIR = Path(environ.Env().str("WENSHANG_VAR_DIR", default=str(BASE_DIR / "var")))
@@ -40,6 +43,8 @@ INSTALLED_APPS = [
 ]
 
 MIDDLEWARE = [
+    "wenshang.logs.RequestLogMiddleware",  # first: every response gets its request id and log line
+    "wenshang.csp.ContentSecurityPolicyMiddleware",  # before whitenoise: static files get the policy too
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
@@ -140,6 +145,9 @@ CELERY_TASK_TIME_LIMIT = 30 * 60
 CELERY_TASK_SOFT_TIME_LIMIT = 25 * 60
 CELERY_BROKER_CONNECTION_TIMEOUT = 3
 
+# The list pages' filters: an empty choice means "all records" (wenshang.filters).
+FILTERS_EMPTY_CHOICE_LABEL = _("All")
+
 # The REST API (wenshang.api): tokens for systems, the session for the browser.
 REST_FRAMEWORK = {
     "DEFAULT_AUTHENTICATION_CLASSES": [
@@ -193,12 +201,18 @@ LOGIN_REDIRECT_URL = "home"
 LOGOUT_REDIRECT_URL = "login"
 SESSION_COOKIE_AGE = 12 * 60 * 60
 
-LOGGING = {
-    "version": 1,
-    "disable_existing_loggers": False,
-    "handlers": {"console": {"class": "logging.StreamHandler"}},
-    "root": {"handlers": ["console"], "level": env.str("LOG_LEVEL", default="WARNING")},
-}
+# Logging (wenshang.logs): a request id on every line, one line per request (wenshang.request),
+# LOG_FORMAT "text" (readable, the default here) or "json" (one object a line, production's default).
+LOG_LEVEL = env.str("LOG_LEVEL", default="WARNING")
+LOG_FORMAT = env.str("LOG_FORMAT", default="text")
+LOGGING = logging_config(LOG_FORMAT, LOG_LEVEL)
+# Server errors are mailed to ADMINS ("Name <address>" separated by commas) from SERVER_EMAIL,
+# through the mail server of EMAIL_URL (django-environ: smtp+tls://user:password@host:587).
+ADMINS = [(name, address) for name, address in getaddresses([env.str("ADMINS", default="")]) if address]
+SERVER_EMAIL = env.str("SERVER_EMAIL", default="root@localhost")
+DEFAULT_FROM_EMAIL = env.str("DEFAULT_FROM_EMAIL", default=SERVER_EMAIL)
+if env.str("EMAIL_URL", default=""):
+    globals().update(env.email_url("EMAIL_URL"))  # EMAIL_BACKEND, EMAIL_HOST, EMAIL_PORT, EMAIL_HOST_USER, ...
 
 PORTAL_NAME = _("Wenshang County Rural Revitalization Portal")
 
@@ -223,6 +237,14 @@ IMPORT_MAX_BYTES = env.int("IMPORT_MAX_BYTES", default=50 * 1024 * 1024)
 # From this many rows on, checking and writing run in the ``wenshang.run_import`` Celery task with
 # a progress bar; smaller files are done in the request.
 IMPORT_ASYNC_ROWS = env.int("IMPORT_ASYNC_ROWS", default=5000)
+# A workbook (XLSX or ODS is a zip) is refused before it is parsed when its parts together unpack
+# to more than this, or a part above 1 MB unpacks to more than IMPORT_MAX_COMPRESSION_RATIO times
+# its packed size (a zip bomb: 1.5 MB that unpacks to 1.5 GB).
+IMPORT_MAX_UNPACKED_BYTES = env.int("IMPORT_MAX_UNPACKED_BYTES", default=200 * 1024 * 1024)
+IMPORT_MAX_COMPRESSION_RATIO = env.int("IMPORT_MAX_COMPRESSION_RATIO", default=100)
+# Uploaded files and problem lists are deleted this many days after the upload (the
+# ``wenshang.purge_imports`` task below, or ``manage.py purge_imports``); the job stays as a record.
+IMPORT_RETENTION_DAYS = env.int("IMPORT_RETENTION_DAYS", default=30)
 # Uploads go to a temporary file above FILE_UPLOAD_MAX_MEMORY_SIZE (Django's 2.5 MB default), so a
 # large file is never held in memory; DATA_UPLOAD_MAX_MEMORY_SIZE does not count file fields.
 
@@ -240,7 +262,6 @@ REPORT_STALE_SECONDS = env.int("REPORT_STALE_SECONDS", default=REPORT_TIME_LIMIT
 REPORT_MAX_ATTEMPTS = env.int("REPORT_MAX_ATTEMPTS", default=3)
 # A queued report whose message the broker took this long ago but no worker started is sent again.
 REPORT_RESEND_SECONDS = env.int("REPORT_RESEND_SECONDS", default=10 * 60)
-# PDF font: Noto Sans CJK SC (Debian's fonts-noto-cjk; face 2 of the collection is Simplified Chinese).
 # The Chinese font embedded (as a subset) in the PDF: Noto Sans SC, shipped with the project
 # (wenshang/reports/fonts/, SIL Open Font License), so a fresh machine needs no system font.
 # REPORT_FONT_INDEX picks the font of a collection (.ttc): 2 is SC in Noto Sans CJK's.
@@ -264,5 +285,7 @@ CELERY_BEAT_SCHEDULE = {
     "quarterly-survey-reports": {"task": "reports.quarterly", "schedule": crontab(minute=30, hour=0, day_of_month=1, month_of_year="1,4,7,10")},
     # Reports whose message never reached the broker (it was down) are sent again.
     "send-queued-reports": {"task": "reports.send_queued", "schedule": 60.0},
+    # 03:15 every day: uploaded import files and problem lists older than IMPORT_RETENTION_DAYS are deleted.
+    "purge-old-imports": {"task": "wenshang.purge_imports", "schedule": crontab(minute=15, hour=3)},
 }
 # -- end of survey reports ---------------------------------------------------------------------------

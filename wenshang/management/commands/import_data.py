@@ -5,6 +5,7 @@ checks and natural keys. Every problem is printed with its row and column, and a
 problem writes nothing and exits non-zero. ``--dry-run`` checks and writes nothing.
 """
 import time
+from pathlib import Path
 
 from django.core.exceptions import PermissionDenied
 from django.core.management.base import BaseCommand, CommandError
@@ -43,8 +44,9 @@ class Command(BaseCommand):
 
         started = time.perf_counter()
         try:
-            with audit.actor(account, "command:import_data"):
-                result = imports.import_file(entity, file, account, dry_run=dry_run, progress=progress, source="command:import_data")
+            source = audit.import_source(Path(file).name)  # the history names the file
+            with audit.actor(account, source):
+                result = imports.import_file(entity, file, account, dry_run=dry_run, progress=progress, source=source)
         except PermissionDenied:
             raise CommandError(_("The user “%(user)s” may not import %(entity)s.") % {"user": user, "entity": entity})
         except FileNotFoundError:
