@@ -28,6 +28,7 @@ import pytest
 from django.conf import settings
 from django.contrib.auth.models import AnonymousUser
 from django.core.management import call_command
+from django.test import TransactionTestCase
 from django.utils import translation
 
 from villages.models import County, Township, Village
@@ -54,10 +55,19 @@ def demo_county(django_db_setup, django_db_blocker):
     with django_db_blocker.unblock():
         out = StringIO()
         call_command("load_demo", stdout=out)
+    # Live-server (transactional) tests flush the database after themselves; on the demo county,
+    # which they run after every other test, that would mean a build for each: they keep it.
+    flush_after_test = TransactionTestCase._fixture_teardown
+    TransactionTestCase._fixture_teardown = lambda self: None
+    try:
         yield out.getvalue()
-        call_command("flush", interactive=False, verbosity=0)
+    finally:
+        TransactionTestCase._fixture_teardown = flush_after_test
+        with django_db_blocker.unblock():
+            call_command("flush", interactive=False, verbosity=0)
 
 
+@pytest.hookimpl(trylast=True)  # after pytest's own grouping by fixture, which would undo it
 def pytest_collection_modifyitems(config, items):
     """Tests on the demo county run last, in their usual order, so that it is built once; those
     that flush the database after themselves (live-server tests) run last of all."""

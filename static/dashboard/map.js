@@ -1,6 +1,8 @@
 /* 一图观全貌: the county's villages on a plain background (no tile server, works offline), coloured
    by tier, the joint-committee zones drawn around their villages, and each village's homestead
-   parcels (count, area, idle share) with a link to its parcel list. */
+   parcels (count, area, idle share) with a link to its parcel list.
+   Names are written by the townships' staff: they reach the page as text only (text(), textContent),
+   never as HTML (Leaflet reads a string given to a tooltip or a layer control as HTML). */
 (function () {
   "use strict";
   var el = document.getElementById("county-map");
@@ -22,6 +24,12 @@
     }
     upper.pop(); lower.pop();
     return lower.concat(upper);
+  }
+
+  function text(value) { // a tooltip's content as a DOM node, so that Leaflet does not parse it as HTML
+    var span = document.createElement("span");
+    span.textContent = value;
+    return span;
   }
 
   function row(parent, label, value) {
@@ -63,7 +71,7 @@
           radius: 4 + Math.min(8, Math.sqrt(parcels) / 6), color: "#333", weight: 1,
           fillColor: COLORS[v[F.tier]] || "#777", fillOpacity: 0.85
         });
-        marker.bindTooltip(v[F.name]);
+        marker.bindTooltip(text(v[F.name]));
         marker.bindPopup(function () {
           var box = document.createElement("div");
           var title = document.createElement("div");
@@ -91,7 +99,7 @@
         if (!pts.length) { return; }
         var shape = pts.length >= 3 ? L.polygon(hull(pts), { color: "#2e86c1", weight: 1.5, fillOpacity: 0.08, dashArray: "4 3" })
                                     : L.polyline(pts, { color: "#2e86c1", weight: 2 });
-        shape.bindTooltip(zones[id].name, { sticky: true });
+        shape.bindTooltip(text(zones[id].name), { sticky: true });
         zoneLayer.addLayer(shape);
       });
       var centres = {};
@@ -104,16 +112,16 @@
       (data.townships || []).forEach(function (t) {
         var c = centres[t[0]];
         if (!c) { return; }
-        L.tooltip({ permanent: true, direction: "center", className: "dash-town-label" })
-          .setLatLng([c.lat / c.n, c.lng / c.n]).setContent(t[1]).addTo(townLayer);
+        L.tooltip({ permanent: true, interactive: false, direction: "center", className: "dash-town-label" })
+          .setLatLng([c.lat / c.n, c.lng / c.n]).setContent(text(t[1])).addTo(townLayer);
       });
       townLayer.addTo(map);
       zoneLayer.addTo(map);
       villages.addTo(map);
-      var overlays = {};
-      overlays[el.getAttribute("data-label-villages")] = villages;
-      overlays[el.getAttribute("data-label-zones")] = zoneLayer;
-      overlays[el.getAttribute("data-label-townships")] = townLayer;
+      var overlays = {}; // the layer control takes its labels as HTML
+      overlays[window.portal.escapeHtml(el.getAttribute("data-label-villages"))] = villages;
+      overlays[window.portal.escapeHtml(el.getAttribute("data-label-zones"))] = zoneLayer;
+      overlays[window.portal.escapeHtml(el.getAttribute("data-label-townships"))] = townLayer;
       L.control.layers(null, overlays, { collapsed: false }).addTo(map);
       var legend = L.control({ position: "bottomleft" });
       legend.onAdd = function () {
@@ -130,6 +138,11 @@
       };
       legend.addTo(map);
       if (placed) { map.fitBounds(villages.getBounds().pad(0.05)); } else { map.setView([35.72, 116.49], 10); }
+      // Zoomed out beyond the whole county, the township names would cover each other: hide them.
+      var countyZoom = map.getZoom();
+      function farOut() { el.classList.toggle("dash-map-far", map.getZoom() < countyZoom - 0.5); }
+      map.on("zoomend", farOut);
+      farOut();
       el.setAttribute("data-villages", String(placed));
       el.setAttribute("data-zones", String(zoneLayer.getLayers().length));
       window.countyMap = { map: map, villages: villages, zones: zoneLayer };
