@@ -29,7 +29,7 @@ from django.utils.encoding import force_str
 from django.utils.http import content_disposition_header
 from django.utils.translation import gettext as _
 
-from . import privacy
+from . import formats, privacy
 from .portal import _field, as_of_drill, get_config
 from .spreadsheets import csv_value, xlsx_cell
 
@@ -248,8 +248,10 @@ def xlsx_file(export):
     sheet.freeze_panes = "A2"
     bold = Font(bold=True)
     sheet.append([xlsx_cell(sheet, label, font=bold) for label in export.headers()])
+    number_formats = [formats.xlsx_format(c.field) for c in export.columns]  # money and areas: #,##0.00
     for row in export.rows():
-        sheet.append([xlsx_cell(sheet, v) for v in row])
+        sheet.append([xlsx_cell(sheet, v, number_format=f if f and isinstance(v, (int, float, Decimal)) else None)
+                      for v, f in zip(row, number_formats)])
     handle = tempfile.TemporaryFile(suffix=".xlsx")
     workbook.save(handle)
     handle.seek(0)

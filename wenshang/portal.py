@@ -18,6 +18,7 @@ move a record out of their reach. Personal data is masked unless the user has th
 every unmasked view is recorded (``wenshang.privacy``).
 """
 import datetime as dt
+from decimal import Decimal
 from functools import lru_cache
 
 from django.contrib import messages
@@ -38,7 +39,7 @@ from django.utils.translation import get_language, gettext_noop
 from django.utils.translation import gettext as _
 from django.views import View
 
-from . import privacy
+from . import formats, privacy
 from .forms import PortalModelForm, bootstrap_errors
 from .models import ObjectChange
 from .scope import can
@@ -65,6 +66,9 @@ class ModelViews:
     select_related = ()
     detail_exclude = ("created_at", "updated_at")
     related = ()  # reverse accessors shown on the detail page, e.g. ("grids", "tier_changes")
+    # Reverse accessors whose records' changes are part of this record's change history (a
+    # village's tier changes: they are how its tier changes).
+    history_related = ()
     paginate_by = 50
     in_menu = True
     list_template = "portal/list.html"
@@ -221,6 +225,8 @@ def cell(user, obj, col):
         return ""
     if isinstance(value, bool):
         return _("Yes") if value else _("No")
+    if field is not None and isinstance(value, Decimal):
+        return formats.field_value(field, value)  # money in 元/万元/亿元, areas with separators
     return value
 
 
@@ -303,9 +309,9 @@ class DetailView(PortalView):
             rows = list(qs[:20])
             related.append({"label": model._meta.verbose_name_plural, "rows": [(r, detail_url(r)) for r in rows],
                             "more": qs.count() > 20 if len(rows) == 20 else False})
-        history = ObjectChange.objects.filter(
-            content_type=ContentType.objects.get_for_model(cfg.model), object_id=str(obj.pk)
-        ).select_related("user")[:50]
+        history = ObjectChange.objects.filter(history_condition(obj, cfg.history_related)).select_related(
+            "user", "user__api_token", "content_type"
+        )[:50]
         personal = privacy.personal_fields(cfg.model)
         if personal:
             privacy.record_access(request.user, cfg.model, [obj], f"detail:{cfg.plural}")
@@ -324,14 +330,33 @@ class DetailView(PortalView):
         )
 
 
+def history_condition(obj, related=()):
+    """The change-log entries of a record, and of its records along the ``related`` accessors."""
+    condition = models.Q(content_type=ContentType.objects.get_for_model(type(obj)), object_id=str(obj.pk))
+    for accessor in related:
+        manager = getattr(obj, accessor)
+        ids = [str(pk) for pk in manager.values_list("pk", flat=True)]
+        if ids:
+            condition |= models.Q(content_type=ContentType.objects.get_for_model(manager.model), object_id__in=ids)
+    return condition
+
+
 def history_rows(user, model, entries):
     """[(entry, [(label, before, after)])] for the change history: choices as their labels,
     yes/no for booleans, related records by name (one query per related model, however many
-    entries), personal data masked as for the user."""
-    fields = {f.attname: f for f in model._meta.concrete_fields}
+    entries), personal data masked as for the user. Each entry gets ``actor`` (who made the change,
+    as a person writes it: ``audit.actor_label``) and, when it is about another record than the
+    page's (a village's tier change), ``about``: that record's kind and name."""
+    from .audit import actor_label
+
+    def fields_of(entry):
+        entry_model = entry.content_type.model_class() if entry.content_type_id else None
+        return {f.attname: f for f in (entry_model or model)._meta.concrete_fields}
+
     personal = privacy.personal_fields(model)
     wanted = {}
     for entry in entries:
+        fields = fields_of(entry)
         for attname, pair in entry.diff.items():
             field = fields.get(attname)
             if field is not None and field.is_relation:
@@ -355,11 +380,15 @@ def history_rows(user, model, entries):
         if isinstance(field, models.DateTimeField) and isinstance(value, str):
             moment = parse_datetime(value)
             return timezone.localtime(moment).strftime("%Y-%m-%d %H:%M") if moment else value
-        mask = personal.get(field.attname)
+        mask = (personal if field.model is model else privacy.personal_fields(field.model)).get(field.attname)
         return mask(value) if mask and not privacy.may_see(user) else value
 
     out = []
     for entry in entries:
+        entry.actor = actor_label(entry)
+        entry_model = entry.content_type.model_class()
+        entry.about = None if entry_model is None or entry_model is model else f"{entry_model._meta.verbose_name} {entry.object_repr}"
+        fields = fields_of(entry)
         rows = []
         for attname, (before, after) in entry.diff.items():
             field = fields.get(attname)

@@ -1,6 +1,9 @@
 /* The dashboards' charts: drawn with the vendored ECharts from the specifications the page
    carries (#dashboard-charts), each with a table view and a download as PNG. In big-screen mode
-   the charts are dark and the page reloads itself. */
+   the charts are dark and the page reloads itself.
+   ECharts renders tooltips as HTML, and the categories are names written by the townships' staff:
+   the tooltips are made here, every name and value escaped (labels, axes and legends are drawn on
+   the canvas as text). */
 (function () {
   "use strict";
   var specEl = document.getElementById("dashboard-charts");
@@ -16,12 +19,36 @@
     return String(n);
   }
 
+  var escapeHtml = window.portal.escapeHtml;
+
+  function shown(value) {
+    if (value === null || value === undefined || value === "-" || value === "") { return "—"; }
+    var n = Number(value);
+    return isNaN(n) ? String(value) : n.toLocaleString("zh-CN");
+  }
+
+  // params.marker is the coloured dot ECharts makes from the series' colour (set by the portal).
+  function tipRow(marker, name, value) {
+    return "<div>" + marker + escapeHtml(name) +
+      '<span style="float:right;margin-left:1.5em;font-weight:bold">' + escapeHtml(value) + "</span></div>";
+  }
+
+  function axisTooltip(params) {
+    var list = Array.isArray(params) ? params : [params];
+    var head = list.length ? escapeHtml(list[0].axisValueLabel !== undefined ? list[0].axisValueLabel : list[0].name) : "";
+    return "<div>" + head + "</div>" + list.map(function (p) { return tipRow(p.marker, p.seriesName, shown(p.value)); }).join("");
+  }
+
+  function itemTooltip(p) {
+    return "<div>" + escapeHtml(p.seriesName) + "</div>" + tipRow(p.marker, p.name, shown(p.value) + " (" + p.percent + "%)");
+  }
+
   function option(spec) {
     var text = { fontSize: big ? 16 : 12 };
     if (spec.pie) {
       return {
         backgroundColor: "transparent",
-        tooltip: { trigger: "item" },
+        tooltip: { trigger: "item", formatter: itemTooltip },
         legend: { bottom: 0, textStyle: text },
         series: [{
           type: "pie", radius: ["35%", "65%"], name: spec.series[0].name, label: text,
@@ -34,7 +61,7 @@
     if (twoAxes) { yAxis.push({ type: "value", axisLabel: { formatter: compact, fontSize: text.fontSize }, splitLine: { show: false } }); }
     return {
       backgroundColor: "transparent",
-      tooltip: { trigger: "axis" },
+      tooltip: { trigger: "axis", formatter: axisTooltip },
       legend: { top: 0, textStyle: text, type: "scroll" },
       grid: { left: 8, right: 8, bottom: 8, top: 36, containLabel: true },
       xAxis: { type: "category", data: spec.categories, axisLabel: { fontSize: text.fontSize, interval: 0, rotate: spec.categories.length > 8 ? 40 : 0 } },
@@ -91,10 +118,11 @@
   var root = document.getElementById("dashboard");
 
   // Each figure against the quarter before and the pilot's start (fetched: the page stays fast).
-  function growth(value) {
+  // The server words each change ({text, css}: +12, +4.6%, 持平); this only writes it.
+  function growth(change) {
     var span = document.createElement("span");
-    span.className = value >= 0 ? "text-success" : "text-danger";
-    span.textContent = (value >= 0 ? "+" : "") + value.toFixed(2) + "%";
+    span.className = change.css;
+    span.textContent = change.text;
     return span;
   }
   if (root && root.getAttribute("data-compare-url")) {
@@ -106,8 +134,8 @@
           var box = document.querySelector('[data-figure="' + key + '"] .dash-figure-growth');
           if (!box) { return; }
           box.textContent = "";
-          [["previous", row.previous_growth], ["pilot", row.pilot_growth]].forEach(function (pair) {
-            if (pair[1] === null || pair[1] === undefined) { return; }
+          [["previous", row.previous_change], ["pilot", row.pilot_change]].forEach(function (pair) {
+            if (!pair[1]) { return; }
             if (box.childNodes.length) { box.appendChild(document.createTextNode(" · ")); }
             box.appendChild(document.createTextNode(data.labels[pair[0]] + " "));
             box.appendChild(growth(pair[1]));
@@ -115,7 +143,7 @@
         });
         Object.keys(data.not_compared || {}).forEach(function (key) {
           var box = document.querySelector('[data-figure="' + key + '"] .dash-figure-growth');
-          if (box) { box.textContent = data.not_compared[key]; }
+          if (box) { box.textContent = ""; box.setAttribute("title", data.not_compared[key]); } // a set year or batch: no change shown
         });
         root.setAttribute("data-compared", data.period);
       })

@@ -3,10 +3,8 @@ demo county, sees every figure of the article, clicks one and lands on exactly t
 it, goes down to a township and a village, and opens the map; every chart drew, no console errors.
 Screenshots: the county dashboard, the map, a village profile, the targets, the big screen and a phone."""
 import re
-from io import StringIO
 
 import pytest
-from django.core.management import call_command
 
 from wenshang import figures
 
@@ -24,12 +22,11 @@ CANVAS_DRAWN = """
 """
 
 
-@pytest.fixture(scope="module")
-def demo(django_db_setup, django_db_blocker):
-    with django_db_blocker.unblock():
-        call_command("load_demo", stdout=StringIO())
-        yield
-        call_command("flush", interactive=False, verbosity=0)
+@pytest.fixture
+def demo(demo_county):
+    """The demo county, built once per test run (tests/conftest.py); this live-server test flushes
+    the database after itself, so it runs last of all."""
+    return demo_county
 
 
 def count_shown(page):
@@ -104,7 +101,7 @@ def test_an_official_walks_from_the_county_to_a_village_and_the_map(demo, live_s
     page.wait_for_timeout(500)
     page.screenshot(path=shots / "dashboard-map.png")
     parcels = page.evaluate("""() => {
-        const layer = window.countyMap.villages.getLayers().find(m => m.getTooltip().getContent() === '东石楼村');
+        const layer = window.countyMap.villages.getLayers().find(m => m.getTooltip().getContent().textContent === '东石楼村');
         layer.openPopup();
         return layer.villageId;
     }""")

@@ -1,6 +1,7 @@
 """Export of list pages to CSV and XLSX: columns, filters, scope, masking, the access log, queries."""
 import csv
 import io
+from decimal import Decimal
 
 import pytest
 from django.contrib.contenttypes.models import ContentType
@@ -250,3 +251,20 @@ def test_list_page_has_export_buttons_keeping_the_query(client, staff_a, village
     html = client.get(reverse("villages:village_list") + "?tier=model&page=1").content.decode()
     assert reverse("export_xlsx", args=["villages"]) + "?tier=model" in html
     assert reverse("export_csv", args=["villages"]) + "?tier=model" in html
+
+
+def test_money_stays_a_number_with_a_thousands_format_in_xlsx(client, staff_a, township_a, village_a):
+    Project.objects.create(name="光伏项目", kind="other", township=township_a, investment=Decimal("371360000.00"))
+    client.force_login(staff_a)
+    content = b"".join(client.get(url("projects", "xlsx")).streaming_content)
+    sheet = load_workbook(io.BytesIO(content)).worksheets[0]
+    headers = [c.value for c in sheet[1]]
+    cell = sheet.cell(row=2, column=headers.index("总投资（元）") + 1)
+    assert cell.value == 371360000 and cell.number_format == "#,##0.00"
+    assert sheet.cell(row=2, column=headers.index("带动就业（人）") + 1).number_format == "General"
+    rows = read_csv(client.get(url("projects", "csv")))
+    assert dict(zip(rows[0], rows[1]))["总投资（元）"] == "371360000.00"  # CSV: the number as it is
+    from villages.views import ProjectViews
+
+    list_page = client.get(ProjectViews.list_url()).content.decode()
+    assert "3.71亿元" in list_page and "371360000" not in list_page

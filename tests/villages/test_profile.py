@@ -207,3 +207,44 @@ def test_the_problem_list_filters_overdue_problems_as_the_board_counts_them(clie
     assert [p.description for p in overdue] == ["问题0"]
     not_overdue = client.get("/villages/survey-problems/", {"overdue": "false"}).context["page"].object_list
     assert sorted(p.description for p in not_overdue) == sorted(["问题1", "已销号"])
+
+
+# -- money reads one way (wenshang.formats) ------------------------------------------------------------
+@pytest.mark.parametrize(("value", "shown"), [
+    (None, "—"),
+    (0, "0.00元"),
+    (Decimal("9800"), "9,800.00元"),
+    (Decimal("9999.99"), "9,999.99元"),
+    (10000, "1.00万元"),
+    (Decimal("1021000.00"), "102.10万元"),
+    (Decimal("24900000"), "2,490.00万元"),
+    (Decimal("371360000.00"), "3.71亿元"),
+    (Decimal("22320000000"), "223.20亿元"),
+    (Decimal("523000000000"), "5,230.00亿元"),
+    (1221.42, "1,221.42元"),
+])
+def test_the_money_filter(value, shown):
+    from django.template import Context, Template
+
+    assert Template("{% load formats %}{{ v|money }}").render(Context({"v": value})) == shown
+
+
+def test_areas_and_counts_read_with_thousands_separators():
+    from wenshang import formats
+
+    assert formats.area(Decimal("1221.42")) == "1,221.42亩"
+    assert formats.area(Decimal("12345.6"), "m2") == "12,345.60 m²"
+    assert formats.number(199900) == "199,900"
+
+
+def test_the_profile_shows_amounts_as_money_never_raw(client, staff_a, village_a):
+    Project.objects.create(name="光伏项目", kind="other", township=village_a.township, investment=Decimal("371360000.00"),
+                           start_date=D(2023, 1, 1)).villages.add(village_a)
+    CollectiveIncome.objects.create(village=village_a, year=2023, amount=Decimal("1021000.00"), operating=Decimal("9800"))
+    for n in range(1, 4):
+        parcel(village_a, n, area="4000.00")
+    client.force_login(staff_a)
+    html = client.get(profile_url(village_a)).content.decode()
+    assert "371360000" not in html and "1021000" not in html
+    assert "3.71亿元" in html and "102.10万元" in html and "9,800.00元" in html
+    assert 'data-figure="homestead-area">12,000.00 m²<' in html

@@ -3,7 +3,8 @@ the records in a fixed number of SQL queries and cached.
 
 ``build(township)`` issues 9 queries whatever the size of the county (one statement of scalar
 subqueries for every figure of the catalogue, then one grouped query per chart and one for the
-ranking table); ``get(township)`` serves it from the cache. The cache key holds a generation that
+ranking table; a township's has no banks' reports and one query for the county's townships
+instead); ``get(township)`` serves it from the cache. The cache key holds a generation that
 ``wenshang.dashboard.signals`` renews whenever a record of the three chains is saved or deleted,
 and the highest change-log id: every write path (forms, API, imports, bulk loads, commands) logs
 its changes in ``ObjectChange``, so a bulk load that sends no signal still invalidates the data.
@@ -20,7 +21,7 @@ from wenshang import figures
 
 GENERATION_KEY = "dashboard:generation"
 CACHE_SECONDS = 60 * 60
-VERSION = 4  # change when the shape of the data changes
+VERSION = 5  # change when the shape of the data changes
 
 
 # -- cache -------------------------------------------------------------------------------------
@@ -182,18 +183,22 @@ def build(township=None):
     # the ranking table: the county's townships, or a township's villages
     open_problems = SurveyProblem.objects.exclude(status=ProblemStatus.CLOSED)
     latest_round = values.pop("latest_round")
+    townships_rows = Township.objects.order_by("code").annotate(
+        villages_n=per_outer(Village.objects.all(), "township", Count("pk")),
+        model_n=per_outer(Village.objects.filter(tier=Tier.MODEL), "township", Count("pk")),
+        foundation_n=per_outer(Village.objects.filter(tier=Tier.FOUNDATION), "township", Count("pk")),
+        income=per_outer(CollectiveIncome.objects.filter(year=income_year), "village__township", Sum("amount")),
+        projects_n=per_outer(Project.objects.all(), "township", Count("pk")),
+        reserve_n=per_outer(ReserveCadre.objects.all(), "village__township", Count("pk")),
+        problems_n=per_outer(open_problems, "village__township", Count("pk")),
+    ).values("pk", "name", "code", "villages_n", "model_n", "foundation_n", "income", "projects_n", "reserve_n",
+             "problems_n")
+    peers = []
     if t is None:
-        rows = Township.objects.order_by("code").annotate(
-            villages_n=per_outer(Village.objects.all(), "township", Count("pk")),
-            model_n=per_outer(Village.objects.filter(tier=Tier.MODEL), "township", Count("pk")),
-            foundation_n=per_outer(Village.objects.filter(tier=Tier.FOUNDATION), "township", Count("pk")),
-            income=per_outer(CollectiveIncome.objects.filter(year=income_year), "village__township", Sum("amount")),
-            projects_n=per_outer(Project.objects.all(), "township", Count("pk")),
-            reserve_n=per_outer(ReserveCadre.objects.all(), "village__township", Count("pk")),
-            problems_n=per_outer(open_problems, "village__township", Count("pk")),
-        ).values("pk", "name", "code", "villages_n", "model_n", "foundation_n", "income", "projects_n", "reserve_n",
-                 "problems_n")
+        rows = townships_rows
     else:
+        # the county's townships, for the township's place among them (1 more query)
+        peers = [{**row, "income": _num(row["income"])} for row in townships_rows]
         rows = Village.objects.filter(township=t).order_by("code").annotate(
             income=per_outer(CollectiveIncome.objects.filter(year=income_year), "village", Sum("amount")),
             parcels_n=per_outer(Homestead.objects.all(), "village", Count("pk")),
@@ -225,6 +230,7 @@ def build(township=None):
         "rounds": rounds,
         "latest_round": latest_round,
         "ranking": ranking,
+        "peers": peers,
     }
 
 

@@ -15,7 +15,6 @@ from urllib.parse import urlencode
 
 from django.conf import settings
 from django.contrib.auth.decorators import login_required
-from django.contrib.humanize.templatetags.humanize import intcomma
 from django.core.cache import cache
 from django.core.exceptions import PermissionDenied
 from django.http import Http404, JsonResponse
@@ -26,7 +25,7 @@ from django.utils.safestring import mark_safe
 from django.utils.translation import get_language, gettext_lazy
 from django.utils.translation import gettext as _
 
-from wenshang import figures
+from wenshang import figures, formats
 from wenshang.portal import REGISTRY
 from wenshang.scope import permission_filter
 
@@ -43,29 +42,52 @@ TIER_COLORS = {"foundation": "#c0392b", "excellence": "#f39c12", "model": "#1e84
 
 
 # -- formatting ------------------------------------------------------------------------------------
-def _plain(value, places=2):
-    d = Decimal(str(value))
-    if d == d.to_integral_value():
-        return intcomma(int(d))
-    return intcomma(f"{d:.{places}f}")
-
-
 def show(value, unit):
-    """A figure as people read it: counts with separators, money in 万元/亿元, area in 亩, percentages."""
+    """A figure as people read it (``wenshang.formats``): counts with separators, money in 元/万元/亿元,
+    area in 亩, percentages."""
     if value is None:
         return "—"
     if unit == "yuan":
-        d = Decimal(str(value))
-        if abs(d) >= 100_000_000:
-            return _("%(value)s × 100 million yuan") % {"value": _plain((d / 100_000_000).quantize(Decimal("0.01")))}
-        if abs(d) >= 10_000:
-            return _("%(value)s × 10,000 yuan") % {"value": _plain((d / 10_000).quantize(Decimal("0.01")))}
-        return _("%(value)s yuan") % {"value": _plain(d)}
+        return formats.money(value)
     if unit == "mu":
-        return _("%(value)s mu") % {"value": _plain(value)}
+        return formats.area(value, "mu")
     if unit == "percent":
-        return f"{_plain(value)}%"
-    return _plain(value)
+        return f"{formats.number(value)}%"
+    return formats.number(value)
+
+
+# How a figure's change against an earlier quarter reads (README: "How the tiles show a change").
+PERCENT_FROM = {"count": 100, "yuan": 1_000_000, "mu": 100}  # a percent only from such a base up
+TONES = {"up": "text-success", "down": "text-danger", "flat": "text-body-secondary"}
+
+
+def change(value, base, unit):
+    """A figure's change from ``base`` to ``value`` as a leader reads it on a tile, or None when there
+    is nothing to compare (no value, no base, or a figure that is itself a percentage):
+
+    - the same value: 持平;
+    - a base large enough (100 for counts and 亩, 100万元 for money): the change in percent, one place
+      (``+4.6%``), unless it is below 0.1% in size, then as for a small base;
+    - a small base: the difference itself, as the figure reads (``+12``, ``+520.00万元``, ``+3.50亩``).
+
+    Returns {"text", "tone" (up, down, flat), "css"}; the tiles' comparison and the periods pages
+    both show it."""
+    if value is None or base is None or unit == "percent":
+        return None
+    now, then = Decimal(str(value)), Decimal(str(base))
+    diff = now - then
+    if diff == 0:
+        return {"text": str(_("no change (flat)")), "tone": "flat", "css": TONES["flat"]}
+    sign, tone = ("+", "up") if diff > 0 else ("−", "down")
+    text = None
+    threshold = PERCENT_FROM.get(unit)
+    if threshold is not None and then >= threshold:
+        pct = abs(diff) * 100 / then
+        if pct >= Decimal("0.05"):
+            text = f"{sign}{formats.grouped(pct, 1)}%"
+    if text is None:
+        text = sign + show(abs(diff), unit)
+    return {"text": text, "tone": tone, "css": TONES[tone]}
 
 
 @memoize
@@ -152,10 +174,15 @@ def view_model(township, data, wanted, big):
 
     # -- the catalogue's figures, by chain
     chains = []
+    absent = []  # a township's dashboard shows what the township has: its zeros are named in one line
     for chain, label in CHAINS:
         tiles = []
         for key, fig in info.items():
             if fig.chain != chain or values.get(key) is None:
+                continue
+            if t is not None and (key in figures.COUNTY_ONLY or not values[key]):
+                if key not in figures.COUNTY_ONLY:
+                    absent.append(fig.label)
                 continue
             url = None
             if key in figures.drills():
@@ -195,6 +222,8 @@ def view_model(township, data, wanted, big):
     loan_kinds = dict(LoanKind.choices)
     for kind in LoanKind.values:
         rows = [r for r in data["loans"] if r["kind"] == kind]
+        if t is not None and not rows:
+            continue  # a kind of loan the township has none of
         params = [("kind", kind)] + ([("township", t)] if t else [])
         add(f"loans_{kind}", _("Loans: %(kind)s") % {"kind": loan_kinds[kind]}, sum(r["n"] for r in rows), "count",
             list_url("loans", params))
@@ -252,6 +281,8 @@ def view_model(township, data, wanted, big):
             "previous_url": period_url(row["key"], dash.previous(period)) if row["previous"] is not None else None,
             "pilot_url": period_url(row["key"], pilot) if row["pilot"] is not None else None,
             "previous_shown": show(row["previous"], unit), "pilot_shown": show(row["pilot"], unit),
+            "previous_change": change(row["value"], row["previous"], unit),
+            "pilot_change": change(row["value"], row["pilot"], unit),
         })
 
     return {
@@ -259,6 +290,8 @@ def view_model(township, data, wanted, big):
         "as_of": data["as_of"],
         "income_year": data["income_year"],
         "chains": chains,
+        "absent": absent,
+        "peers": peer_ranks(data, t),
         "derived": derived,
         "charts": charts(data, t),
         "periods": [(f"{y}Q{q}", _("%(year)s Q%(quarter)s") % {"year": y, "quarter": q}) for y, q in periods],
@@ -283,6 +316,39 @@ def breadcrumbs(township):
     if township is not None:
         crumbs.append((str(township), reverse("dashboard:township", args=[township.pk])))
     return crumbs
+
+
+PEER_FIGURES = [  # (key, label, unit, higher is better): a township's place among the county's townships
+    ("income_per_village", gettext_lazy("Collective income per village"), "yuan", True),
+    ("model_share", gettext_lazy("Share of model-tier villages"), "percent", True),
+    ("projects_n", gettext_lazy("projects"), "count", True),
+    ("reserve_n", gettext_lazy("reserve cadres"), "count", True),
+    ("problems_n", gettext_lazy("Open problems"), "count", False),
+]
+
+
+def peer_ranks(data, t):
+    """A township's rank among the county's townships for a few key figures (rank 1 is the best; the
+    same value, the same rank), with the county's middle value; [] for the county."""
+    if t is None or not data.get("peers"):
+        return []
+    rows = []
+    for row in data["peers"]:
+        n = row["villages_n"]
+        rows.append({**row, "income_per_village": (Decimal(str(row["income"])) / n).quantize(Decimal("1")) if n else None,
+                     "model_share": dash.share(row["model_n"], n)})
+    own = next((r for r in rows if r["pk"] == t), None)
+    if own is None:
+        return []
+    out = []
+    for key, label, unit, higher in PEER_FIGURES:
+        mine = own[key]
+        values = sorted((r[key] for r in rows if r[key] is not None), reverse=higher)
+        rank = 1 + sum(1 for v in values if (v > mine if higher else v < mine)) if mine is not None else None
+        middle = values[len(values) // 2] if values else None
+        out.append({"key": key, "label": str(label), "shown": show(mine, unit), "rank": rank, "of": len(rows),
+                    "middle_shown": show(middle, unit)})
+    return out
 
 
 def ranking(data, t):
@@ -319,14 +385,23 @@ def charts(data, t=None):
 
     out = []
     tier_labels = dict(Tier.choices)
-    out.append({
-        "id": "tiers", "title": _("Village tiers by township"), "stack": True,
-        "categories": [t["name"] for t in data["townships"]],
-        "series": [{"name": str(tier_labels[tier]), "data": [w["tiers"].get(tier, 0) for w in data["townships"]],
-                    "color": TIER_COLORS[tier],
-                    "links": [list_url("villages", [("township", w["id"]), ("tier", tier)]) for w in data["townships"]]}
-                   for tier in Tier.values],
-    })
+    if t is not None:  # a township: its villages by tier (one bar per township would be a single bar)
+        tiers = [tier for tier in Tier.values if data["tiers"].get(tier)]
+        out.append({
+            "id": "tiers", "title": _("Villages of the township by tier"), "pie": True,
+            "categories": [str(tier_labels[tier]) for tier in tiers],
+            "series": [{"name": str(_("villages")), "data": [data["tiers"][tier] for tier in tiers],
+                        "links": [list_url("villages", [("township", t), ("tier", tier)]) for tier in tiers]}],
+        })
+    else:
+        out.append({
+            "id": "tiers", "title": _("Village tiers by township"), "stack": True,
+            "categories": [w["name"] for w in data["townships"]],
+            "series": [{"name": str(tier_labels[tier]), "data": [w["tiers"].get(tier, 0) for w in data["townships"]],
+                        "color": TIER_COLORS[tier],
+                        "links": [list_url("villages", [("township", w["id"]), ("tier", tier)]) for w in data["townships"]]}
+                       for tier in Tier.values],
+        })
     out.append({
         "id": "income", "title": _("Village collective income by year (yuan)"),
         "categories": [str(r["year"]) for r in data["incomes"]],
@@ -405,7 +480,8 @@ def compare(request):
             "previous": _("vs %(period)s") % {"period": _("%(year)s Q%(quarter)s") % {"year": before[0], "quarter": before[1]}},
             "pilot": _("vs pilot start"),
         },
-        "figures": {r["key"]: {k: r[k] for k in ("value", "previous", "pilot", "previous_growth", "pilot_growth")}
+        "figures": {r["key"]: {k: r[k] for k in ("value", "previous", "pilot", "previous_growth", "pilot_growth",
+                                                 "previous_change", "pilot_change")}
                     for r in rows if r["compared"]},
         "not_compared": {r["key"]: r["reason"] for r in rows if not r["compared"]},
     }, json_dumps_params={"ensure_ascii": False})
@@ -439,7 +515,8 @@ def comparison_rows(township, data, data_key, period, pilot):
             reason = "growth" if fig.unit == "percent" else "undated" if fig.period == "cumulative" else "fixed"
             rows.append({**row, "compared": False, "reason": str(NOT_COMPARED[reason])})
             continue
-        row.update(entry, compared=True)
+        row.update(entry, compared=True, previous_change=change(entry["value"], entry["previous"], fig.unit),
+                   pilot_change=change(entry["value"], entry["pilot"], fig.unit))
         for name, p in ends.items():
             row[f"{name}_shown"] = show(entry[name], fig.unit)
             if entry[name] is None:
@@ -582,6 +659,16 @@ def target_view_model(data, township, indicator=None):
     return out
 
 
+def default_indicator(data):
+    """The indicator the targets page ranks when none is asked for: the first with records counted
+    by the data date (not one reported at year end, whose units would all read 0 until then)."""
+    counted = [e for e in data["indicators"] if not (e["yearly"] and data["schedule"] < 100)]
+    for entry in counted:
+        if entry["actual"]:
+            return entry["key"]
+    return (counted or data["indicators"])[0]["key"]
+
+
 @login_required
 def target_progress(request):
     """The year's targets of the county and its townships (or of a township and its villages): how
@@ -594,9 +681,9 @@ def target_progress(request):
     year = request.GET.get("year", "")
     year = int(year) if year.isdecimal() and year.isascii() and int(year) in years else settings.PORTAL_DATA_AS_OF.year
     indicator = request.GET.get("indicator")
-    if indicator not in TargetIndicator.values:
-        indicator = TargetIndicator.values[0]
     data = targets.get(year, t)
+    if indicator not in TargetIndicator.values:
+        indicator = default_indicator(data)
     indicators = target_view_model(data, township, indicator)
     selected = next(i for i in indicators if i["selected"])
     crumbs = breadcrumbs(township)

@@ -94,6 +94,10 @@ def cn_number(n):
 class DemoCounty:
     def __init__(self, seed=SEED, log=None):
         self.rng = random.Random(seed)
+        # A second stream for what makes the county look alive in the latest quarters (new pairings and
+        # reserve cadres in 2024, reserve cadres' training): drawn apart, it leaves the main stream's
+        # records as they were.
+        self.life = random.Random(seed + 1)
         self.log = log or (lambda msg: None)
         self.target = targets()
         self.used_ids = set()
@@ -106,6 +110,9 @@ class DemoCounty:
         audit.log_bulk_create(model, objs)
         self.counts[model._meta.label] = self.counts.get(model._meta.label, 0) + len(objs)
         return objs
+
+    def life_date(self, start, end):
+        return start + dt.timedelta(days=self.life.randrange((end - start).days + 1))
 
     def date(self, start=START, end=AS_OF):
         return start + dt.timedelta(days=self.rng.randrange((end - start).days + 1))
@@ -645,6 +652,19 @@ class DemoCounty:
             o.jobs_added = jobs
         self.save(am.PairingOutcome, outcomes)
         self.pairing_list = pairings
+        # Pairings signed in 2024 between enterprises and villages already paired with others (the
+        # article's counts of distinct enterprises and villages stay): no outcome reported yet.
+        new = []
+        for start, end, n in ((dt.date(2024, 1, 8), dt.date(2024, 3, 29), 3), (dt.date(2024, 4, 8), dt.date(2024, 6, 21), 4)):
+            for _ in range(n):
+                i, j = self.life.randrange(len(ents)), self.life.randrange(len(vills))
+                while (i, j) in pairs:
+                    i, j = self.life.randrange(len(ents)), self.life.randrange(len(vills))
+                pairs.add((i, j))
+                new.append(am.Pairing(enterprise=ents[i], village=vills[j], mode=self.life.choice(ac.PairingMode.values),
+                                      path=self.life.choice(ac.PairingPath.values), start_date=self.life_date(start, end),
+                                      status=ac.PairingStatus.ACTIVE, agreement="签订村企联建协议，明确联建事项和利益联结机制。"))
+        self.save(am.Pairing, new)
         task_force = ["县委组织部", "县农业农村局", "县工业和信息化局", "县商务和投资促进局", "县财政局", "县人力资源和社会保障局",
                       "县金融服务中心", "县市场监督管理局", "县文化和旅游局", "县自然资源和规划局", "县工商联", "县供销合作社"]
         assert len(task_force) == self.ti("task_force_units")
@@ -726,6 +746,10 @@ class DemoCounty:
                 status = tc.ReserveStatus.APPOINTED if roll < 0.1 else tc.ReserveStatus.WITHDRAWN if roll > 0.96 else tc.ReserveStatus.TRAINING
                 reserves.append(tm.ReserveCadre(person=p, village=v, mentor=mentor, since=since, status=status,
                                                 appointed_on=self.date(since, AS_OF) if status == tc.ReserveStatus.APPOINTED else None))
+        # New reserve cadres join every quarter, the latest one too.
+        for r in reserves:
+            if r.status == tc.ReserveStatus.TRAINING and self.life.random() < 0.08:
+                r.since = self.life_date(dt.date(2024, 4, 1), dt.date(2024, 6, 21))
         self.save(tm.Person, people)
         self.save(tm.ReserveCadre, reserves)
         self.reserves = reserves
@@ -823,6 +847,24 @@ class DemoCounty:
         honours += [tm.Honour(person=p, kind=tc.HonourKind.AGRITECH_MODEL, year=rng.choice([2022, 2023]), awarded_by="县农业农村局")
                     for p in rng.sample(comp_people, self.ti("agritech_models"))]
         self.save(tm.Honour, honours)
+        self.reserve_training(county_school)
+
+    def reserve_training(self, school):
+        """The reserve cadres' training (县委组织部, twice a year at the county party school): most of
+        them attend the first session after they join, and most of those complete it."""
+        starts = [dt.date(2021, 9, 13), dt.date(2022, 4, 11), dt.date(2022, 10, 17), dt.date(2023, 4, 10),
+                  dt.date(2023, 10, 16), dt.date(2024, 5, 13)]
+        courses = [tm.Training(name=f"{d.year}年{'上' if d.month < 7 else '下'}半年村级后备人才培训班", kind=tc.TrainingKind.SECRETARY,
+                               organizer="县委组织部", party_school=school, location="中共汶上县委党校", start_date=d,
+                               end_date=d + dt.timedelta(days=4), hours=40) for d in starts]
+        self.save(tm.Training, courses)
+        attendance = []
+        for r in self.reserves:
+            course = next((c for c in courses if c.start_date >= r.since), None)
+            if course is None or self.life.random() >= 0.75:
+                continue
+            attendance.append(tm.TrainingAttendance(training=course, person=r.person, completed=self.life.random() < 0.94))
+        self.save(tm.TrainingAttendance, attendance)
 
     def catalogue_year(self, key):
         from wenshang.figures import catalogue
