@@ -55,6 +55,13 @@ def test_from_a_token_to_the_first_loan(live_server, page, shots, make_user, tow
     page.wait_for_selector(".opblock-tag", timeout=20_000)
     assert page.locator(".opblock-tag").count() >= 6
     assert "汶上县" in page.inner_text(".information-container")
+    # Swagger UI's own labels in Chinese (it has no translations: static/js/swagger-zh.js)
+    page.wait_for_selector("button.authorize:has-text('授权')")
+    assert page.get_attribute(".operation-filter-input", "placeholder") == "按标签筛选"
+    page.locator(".opblock-tag").first.click()
+    page.locator(".opblock-summary").first.click()
+    page.wait_for_selector(".opblock-body button.try-out__btn:has-text('试一试')")
+    assert "Try it out" not in page.inner_text("#swagger-ui") and "Authorize" not in page.inner_text("#swagger-ui")
     page.screenshot(path=str(shots / "api-docs.png"))
     assert not outside, outside
     assert not page.console_errors, page.console_errors
