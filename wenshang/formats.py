@@ -16,7 +16,10 @@ Templates: ``{% load formats %}`` then ``{{ value|money }}``, ``{{ value|area:"m
 """
 from decimal import ROUND_HALF_UP, Decimal
 
+from django.db import models
 from django.utils.translation import gettext as _
+
+from .validators import validate_non_negative, validate_positive
 
 YI = Decimal(100_000_000)
 WAN = Decimal(10_000)
@@ -76,10 +79,6 @@ def area(value, unit="mu"):
 
 def field_kind(field):
     """``"money"`` for a ``MoneyField``, ``"area"`` for an ``AreaField`` (wenshang/fields.py), else None."""
-    from django.db import models
-
-    from .validators import validate_non_negative, validate_positive
-
     if not isinstance(field, models.DecimalField):
         return None
     validators = field.validators

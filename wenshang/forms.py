@@ -7,6 +7,7 @@ from django.core.exceptions import ValidationError
 from django.utils.translation import gettext_lazy as _
 
 from . import privacy
+from .lookup import lookup_for, text_of, url_for
 
 DATE_INPUT = forms.DateInput(format="%Y-%m-%d", attrs={"type": "date"})
 DATETIME_INPUT = forms.DateTimeInput(format="%Y-%m-%dT%H:%M", attrs={"type": "datetime-local"})
@@ -30,8 +31,6 @@ class LookupSelectMixin:
             options.append(("", field.empty_label))
         ids = _pk_values(chosen)
         if field is not None and ids:
-            from .lookup import text_of
-
             records = field.queryset.filter(pk__in=ids)
             lookup_ = lookup_for(field.queryset.model)
             if lookup_ is not None and lookup_.select_related:
@@ -52,12 +51,6 @@ class LookupSelectMultiple(LookupSelectMixin, forms.SelectMultiple):
     pass
 
 
-def lookup_for(model):
-    from .lookup import lookup_for as find
-
-    return find(model)
-
-
 def use_lookup(field):
     """Give a choice of records of a registered model (``wenshang.lookup.LOOKUPS``) the lookup
     widget, keeping its attributes. Returns True when it did."""
@@ -66,8 +59,6 @@ def use_lookup(field):
     model = field.queryset.model
     if lookup_for(model) is None:
         return False
-    from .lookup import url_for
-
     multiple = isinstance(field, forms.ModelMultipleChoiceField)
     widget = (LookupSelectMultiple if multiple else LookupSelect)(attrs=dict(field.widget.attrs))
     widget.attrs.update({

@@ -22,6 +22,8 @@ from django.http import Http404, JsonResponse
 from django.urls import reverse_lazy
 from django.utils.translation import gettext as _
 
+from . import search
+from .models import SearchEntry
 from .validators import mask_id_number
 
 PAGE_SIZE = 20
@@ -104,9 +106,6 @@ def _condition(lookup, q):
     if lookup.key and q.isalnum() and len(q) >= 15:
         condition |= Q(**{lookup.key: q.upper()})
     if lookup.search_kind and q.isascii() and q.isalnum():
-        from . import search
-        from .models import SearchEntry
-
         entries = SearchEntry.objects.filter(
             search._condition(q), content_type=ContentType.objects.get_for_model(lookup.model)
         )

@@ -16,6 +16,7 @@ from django.conf import settings
 from fpdf import FPDF
 from fpdf.enums import XPos, YPos
 
+from .. import formats
 from . import charts
 from .data import QUARTER_ZH
 
@@ -513,7 +514,7 @@ def village_parts(pdf, v):
     info = [
         ("村代码", v["code"]), ("分类（季末）", v["tier"] + (f"（上季末{v['tier_before']}）" if v["tier_before"] != v["tier"] else "")),
         ("户数 / 人口", f"{v['households']:,} 户 / {v['population']:,} 人"),
-        (f"{v['income_year']}年集体收入", f"{v['income'] / 10000:,.2f} 万元" if v["income"] is not None else "—"),
+        (f"{v['income_year']}年集体收入", formats.money(v["income"])),
         ("联建片区", v["zone"] or "—"), ("包村县直部门", v["department"] or "—"),
         ("包村领导", v["leader"] or "—"), ("发展顾问", v["advisor"] or "—"),
     ]
