@@ -37,9 +37,10 @@ run: venv
 test: venv
 	$(PY) -m pytest
 
-# No browser, no real Celery worker, no demo-county build: for the edit-test loop.
+# No browser, no real worker or server process, no demo-county build, on both cores: for the
+# edit-test loop (CI runs `make test`).
 test-fast: venv
-	$(PY) -m pytest -m "not slow and not worker" --ignore=tests/e2e
+	$(PY) -m pytest -n 2 -m "not slow and not worker" --ignore=tests/e2e
 
 bench: venv
 	$(PY) manage.py bench

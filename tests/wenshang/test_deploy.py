@@ -50,6 +50,7 @@ def free_port():
         return s.getsockname()[1]
 
 
+@pytest.mark.worker  # real gunicorn processes, like the Celery worker tests: not in make test-fast
 def test_gunicorn_serves_pages_and_static_files(tmp_path):
     env = production_env(STATIC_ROOT=str(tmp_path / "static"), SECURE_SSL_REDIRECT="false",
                          DATABASE_URL=f"sqlite:///{tmp_path / 'db.sqlite3'}")
