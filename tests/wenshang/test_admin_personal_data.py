@@ -13,13 +13,13 @@ import pytest
 from django.apps import apps
 from django.contrib import admin
 from django.contrib.contenttypes.models import ContentType
-from django.forms import MultiWidget
 from django.urls import reverse
 
 from alliances.models import Advisor, JointCommittee, MemberUnit
 from finance.models import FinanceViceMayor, Homestead, Loan
 from grids.models import Grid, GridWorker, Household
 from talent.models import Person
+from tests.wenshang.test_admin import post_data
 from wenshang import privacy
 from wenshang.choices import Role
 from wenshang.models import ObjectChange, PersonalDataAccess
@@ -96,40 +96,6 @@ def listed_fields(model, request_user):
         if path in privacy.personal_fields(model):
             shown.add(path)
     return shown
-
-
-def post_data(response):
-    """The data a browser sends back for the admin form in ``response``, unchanged."""
-    data = {}
-
-    def add(bound):
-        value = bound.value()
-        if value is None:
-            return
-        if isinstance(bound.field.widget, MultiWidget):
-            parts = value if isinstance(value, (list, tuple)) else bound.field.widget.decompress(value)
-            for index, part in enumerate(parts):
-                if part is not None:
-                    data[f"{bound.html_name}_{index}"] = str(part)
-        elif isinstance(value, bool):
-            if value:
-                data[bound.html_name] = "on"
-        elif isinstance(value, (list, tuple)):
-            data[bound.html_name] = [str(item) for item in value]
-        else:
-            data[bound.html_name] = str(value)
-
-    form = response.context["adminform"].form
-    for name in form.fields:
-        add(form[name])
-    for inline in response.context["inline_admin_formsets"]:
-        formset = inline.formset
-        for name in formset.management_form.fields:
-            add(formset.management_form[name])
-        for inline_form in formset.initial_forms:
-            for name in inline_form.fields:
-                add(inline_form[name])
-    return data
 
 
 def test_every_model_with_personal_data_is_covered():
