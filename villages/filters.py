@@ -3,6 +3,7 @@ from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
 
 from wenshang.filters import PortalFilterSet, township_filter, village_filter
+from wenshang.periods import reference_date
 
 from .choices import ProblemStatus, ProjectStatus
 from .models import (
@@ -140,8 +141,6 @@ class SurveyProblemFilterSet(PortalFilterSet):
     def filter_overdue(self, queryset, name, value):
         if value is None:
             return queryset
-        from wenshang.reports.data import reference_date
-
         late = Q(deadline__lt=reference_date()) & ~Q(status=ProblemStatus.CLOSED)
         return queryset.filter(late) if value else queryset.exclude(late)
 

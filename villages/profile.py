@@ -10,19 +10,18 @@ Every section is one query (aggregated in the database, never a query per row), 
 user's scope (``restrict``): a village outside it is a 404. Phone numbers are masked unless the
 user may see personal data, and an unmasked view is recorded.
 """
-from django.conf import settings
 from django.contrib.auth.decorators import login_required
 from django.db.models import Count, Q, Sum
 from django.shortcuts import get_object_or_404, render
 from django.urls import reverse
-from django.utils import timezone
 
 from alliances.models import AllianceMembership, Pairing
-from finance.choices import HomesteadUse, LoanKind
+from finance.choices import LoanKind
 from finance.models import Homestead, LandTransaction, Loan
 from grids.models import Grid, GridWorker
 from talent.models import FirstSecretary, Person, ReserveCadre, Returnee, VillageSecretary
-from wenshang import privacy
+from wenshang import figures, privacy
+from wenshang.periods import reference_date
 from wenshang.portal import detail_url
 from wenshang.scope import permission_filter
 
@@ -31,11 +30,6 @@ from .models import CollectiveIncome, Project, SurveyProblem, SurveyVisit, TierC
 
 LATEST_VISITS = 5
 LATEST_TRANSACTIONS = 10
-
-
-def reference_date():
-    """The day "current" and "overdue" are judged on: today, or the day the data describe if earlier."""
-    return min(timezone.localdate(), settings.PORTAL_DATA_AS_OF)
 
 
 def may_open(user, obj, township_id):
@@ -77,8 +71,10 @@ def gather(user, village):
     loans = list(
         scoped(Loan).filter(village=village).values("kind").annotate(count=Count("pk"), total=Sum("amount")).order_by("kind")
     )
+    parcels, area, idle = (figures.metric(k) for k in ("homestead_parcels", "homestead_area", "homestead_idle"))
     homesteads = scoped(Homestead).filter(village=village).aggregate(
-        count=Count("pk"), area=Sum("area"), idle=Count("pk", filter=Q(use=HomesteadUse.IDLE))
+        count=parcels.aggregate(filter=parcels.condition()), area=area.aggregate(filter=area.condition()),
+        idle=idle.aggregate(filter=idle.condition()),
     )
     land_totals = scoped(LandTransaction).filter(village=village).aggregate(count=Count("pk"), area=Sum("area_mu"), price=Sum("price"))
     land = list(scoped(LandTransaction).filter(village=village).order_by("-date", "-pk")[:LATEST_TRANSACTIONS])
@@ -136,7 +132,7 @@ def gather(user, village):
             "count": count,
             "area": _sum(homesteads["area"]),
             "idle": homesteads["idle"] or 0,
-            "idle_share": (homesteads["idle"] or 0) * 100 / count if count else None,
+            "idle_share": figures.share_pct(homesteads["idle"] or 0, count, places=None),
         },
         "land": [(t, link(user, t, township_id)) for t in land],
         "land_totals": {"count": land_totals["count"] or 0, "area": _sum(land_totals["area"]), "price": _sum(land_totals["price"])},

@@ -24,7 +24,7 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 from rest_framework.views import exception_handler as drf_exception_handler
 
-from wenshang import privacy
+from wenshang import figures, privacy
 from wenshang.logs import administrators_notified
 from wenshang.models import ApiToken
 from wenshang.scope import can
@@ -393,7 +393,6 @@ class FiguresView(TouchTokenMixin, APIView):
     )
     def get(self, request):
         from villages.models import Township
-        from wenshang import figures
 
         code = request.query_params.get("township", "").strip()
         user = request.user

@@ -10,7 +10,6 @@ and the highest change-log id: every write path (forms, API, imports, bulk loads
 its changes in ``ObjectChange``, so a bulk load that sends no signal still invalidates the data.
 """
 import time
-from decimal import Decimal
 
 from django.conf import settings
 from django.core.cache import cache
@@ -18,6 +17,7 @@ from django.db.models import Count, IntegerField, Max, OuterRef, Subquery, Sum, 
 from django.db.models.functions import Coalesce, ExtractQuarter, ExtractYear
 
 from wenshang import figures
+from wenshang.periods import previous_quarter, quarter_dates, quarter_of  # noqa: F401  (dash.quarter_dates …)
 
 GENERATION_KEY = "dashboard:generation"
 CACHE_SECONDS = 60 * 60
@@ -79,27 +79,20 @@ def per_outer(qs, path, aggregate):
     return Coalesce(Subquery(inner, output_field=output), Value(0), output_field=output)
 
 
-def quarter_of(date):
-    return date.year, (date.month - 1) // 3 + 1
-
-
-def quarter_dates(year, quarter):
-    import datetime as dt
-
-    start = dt.date(year, 3 * quarter - 2, 1)
-    end = dt.date(year + (quarter == 4), 1 if quarter == 4 else 3 * quarter + 1, 1) - dt.timedelta(days=1)
-    return start, end
+def per_village(key):
+    """A metric of each outer village row (a correlated subquery along the metric's village path)."""
+    m = figures.metric(key)
+    return per_outer(m.queryset(), m.village_path, m.aggregate())
 
 
 # -- the data ------------------------------------------------------------------------------------
 def build(township=None):
     """Everything a dashboard shows, for the county or one township (id). 9 SQL queries."""
     from alliances.models import PairingOutcome
-    from finance.choices import HomesteadUse
-    from finance.models import Homestead, Loan
+    from finance.models import Loan
     from talent.choices import ReserveStatus
     from talent.models import ReserveCadre, TrainingAttendance
-    from villages.choices import ProblemStatus, ProjectKind, Tier
+    from villages.choices import ProblemStatus, Tier
     from villages.models import CollectiveIncome, Project, SurveyProblem, SurveyRound, SurveyVisit, Township, Village
 
     t = township
@@ -201,10 +194,10 @@ def build(township=None):
         peers = [{**row, "income": _num(row["income"])} for row in townships_rows]
         rows = Village.objects.filter(township=t).order_by("code").annotate(
             income=per_outer(CollectiveIncome.objects.filter(year=income_year), "village", Sum("amount")),
-            parcels_n=per_outer(Homestead.objects.all(), "village", Count("pk")),
-            idle_n=per_outer(Homestead.objects.filter(use=HomesteadUse.IDLE), "village", Count("pk")),
-            pairings_n=per_outer(Project.objects.filter(kind=ProjectKind.PAIRING), "villages", Count("pk")),
-            reserve_n=per_outer(ReserveCadre.objects.all(), "village", Count("pk")),
+            parcels_n=per_village("homestead_parcels"),
+            idle_n=per_village("homestead_idle"),
+            pairings_n=per_outer(figures.metric("pairing_projects").queryset(), "villages", Count("pk")),
+            reserve_n=per_village("reserve_cadres"),
             problems_n=per_outer(open_problems, "village", Count("pk")),
             visited_n=per_outer(SurveyVisit.objects.filter(round_id=latest_round), "village", Count("pk")),
         ).values("pk", "name", "code", "tier", "households", "income", "parcels_n", "idle_n", "pairings_n", "reserve_n",
@@ -250,8 +243,7 @@ def periods(data):
 
 
 def previous(period):
-    y, q = period
-    return (y - 1, 4) if q == 1 else (y, q - 1)
+    return previous_quarter(*period)
 
 
 def period_values(data, period):
@@ -331,7 +323,4 @@ def choose_period(data, wanted=""):
     return period, (every[0] if every else period), every
 
 
-def share(part, whole):
-    if not whole or part is None:
-        return None
-    return float((Decimal(part) * 100 / Decimal(whole)).quantize(Decimal("0.01")))
+share = figures.share_pct

@@ -20,6 +20,7 @@ from django.db.models import Count, F, Q, Sum, Value
 from django.db.models.functions import Cast, Coalesce
 
 from wenshang import figures
+from wenshang.periods import year_dates
 
 from . import data as dash
 
@@ -28,35 +29,37 @@ NUM = figures.DEC
 
 @dataclass(frozen=True)
 class Indicator:
-    """How an indicator's achievement in a year is counted, and where its rows are listed.
-
-    ``where(year)``: the rows of the year (lookups); ``params(year)``: the same as the list page's
-    query string; ``amount``: the field summed (None: rows counted); ``village_path`` and
-    ``township_path``: the row's village and township; ``yearly``: reported once a year (a
-    collective's income), so a year not yet over is not judged against the calendar.
-    """
+    """An annual target's indicator: the metric (``wenshang.figures``) its achievement counts within
+    the year, and ``yearly``: reported once a year (a collective's income), so a year not yet over is
+    not judged against the calendar."""
 
     key: str
-    plural: str
-    model: str
-    village_path: str
-    township_path: str
-    where: object
-    params: object
-    amount: str = None
+    metric_key: str
     yearly: bool = False
-    unit: str = "yuan"
+
+    @property
+    def metric(self):
+        return figures.metric(self.metric_key)
+
+    plural = property(lambda self: self.metric.plural)
+    model = property(lambda self: self.metric.model)
+    village_path = property(lambda self: self.metric.village_path)
+    township_path = property(lambda self: self.metric.township_path)
+    amount = property(lambda self: self.metric.field if self.metric.kind == "sum" else None)
+    unit = property(lambda self: "count" if self.metric.unit == "count" else "yuan")
 
     def get_model(self):
-        from django.apps import apps
+        return self.metric.get_model()
 
-        return apps.get_model(self.model)
+    def condition(self, year):
+        """The rows of the year (a Q)."""
+        return self.metric.condition() & self.metric.within(*year_dates(year))
 
     def rows(self, year, township=None):
-        qs = self.get_model()._base_manager.filter(**self.where(year))
-        if township is not None:
-            qs = qs.filter(**{self.township_path: township})
-        return qs
+        return self.metric.queryset(township).filter(self.metric.within(*year_dates(year)))
+
+    def params(self, year):
+        return self.metric.params + tuple(self.metric.period_query(*year_dates(year)))
 
     def query(self, year, township=None, village=None):
         """[(name, value)] of the list page showing the rows counted."""
@@ -68,32 +71,14 @@ class Indicator:
         return params
 
 
-def _in_year(field):
-    def where(year):
-        return {f"{field}__gte": dt.date(year, 1, 1), f"{field}__lte": dt.date(year, 12, 31)}
-    return where
-
-
-def _year_params(after, before):
-    return lambda year: [(after, dt.date(year, 1, 1).isoformat()), (before, dt.date(year, 12, 31).isoformat())]
-
-
 INDICATORS = {i.key: i for i in [
-    Indicator("collective_income", "collective-incomes", "villages.CollectiveIncome", "village", "village__township",
-              lambda y: {"year": y}, lambda y: [("year", y)], amount="amount", yearly=True),
-    Indicator("pairing_income", "pairing-outcomes", "alliances.PairingOutcome", "pairing__village",
-              "pairing__village__township", lambda y: {"year": y}, lambda y: [("year", y)], amount="income_added",
-              yearly=True),
-    Indicator("loans_amount", "loans", "finance.Loan", "village", "township", _in_year("granted_on"),
-              _year_params("granted_after", "granted_before"), amount="amount"),
-    Indicator("land_income", "land-transactions", "finance.LandTransaction", "village", "village__township",
-              _in_year("date"), _year_params("date_after", "date_before"), amount="price"),
-    Indicator("survey_visits", "survey-visits", "villages.SurveyVisit", "village", "village__township",
-              lambda y: {"round__year": y}, lambda y: [("year", y)], unit="count"),
-    Indicator("reserve_cadres", "reserve-cadres", "talent.ReserveCadre", "village", "village__township",
-              _in_year("since"), _year_params("since_after", "since_before"), unit="count"),
-    Indicator("returnees", "returnees", "talent.Returnee", "person__village", "person__township",
-              _in_year("returned_on"), _year_params("returned_after", "returned_before"), unit="count"),
+    Indicator("collective_income", "collective_income", yearly=True),
+    Indicator("pairing_income", "pairing_income", yearly=True),
+    Indicator("loans_amount", "loans_amount"),
+    Indicator("land_income", "land_transactions_income"),
+    Indicator("survey_visits", "survey_visits"),
+    Indicator("reserve_cadres", "reserve_cadres"),
+    Indicator("returnees", "returnees"),
 ]}
 
 
@@ -125,9 +110,7 @@ def status(indicator, year, target, actual, as_of=None):
 
 
 def _progress(actual, target):
-    if target is None or not target:
-        return None
-    return float((Decimal(str(actual or 0)) * 100 / Decimal(str(target))).quantize(Decimal("0.1")))
+    return figures.share_pct(actual or 0, target, 1)
 
 
 # -- the data -------------------------------------------------------------------------------------
@@ -237,7 +220,7 @@ def _n(value):
 def rows_q(indicator, year, township=None, village=None):
     """The condition of the rows an achievement counts (for tests and the API's figures)."""
     ind = INDICATORS[indicator]
-    q = Q(**ind.where(year))
+    q = ind.condition(year)
     if village is not None:
         q &= Q(**{ind.village_path: village})
     elif township is not None:

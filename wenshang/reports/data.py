@@ -10,14 +10,15 @@ then, overdue when its deadline had passed; a village's tier is the one its tier
 for that day. The chains' indicators are the quarter's flows (loans granted, projects started,
 activities held …) next to the previous quarter's.
 """
-import datetime as dt
 from collections import Counter, defaultdict
 from dataclasses import dataclass
 from decimal import Decimal
 
-from django.conf import settings
-from django.db.models import Count, F, Q, Sum
+from django.db.models import F, Q
 from django.utils import timezone
+
+from wenshang import figures
+from wenshang.periods import previous_quarter, quarter_dates, quarter_of, reference_date  # noqa: F401  (data.quarter_of …)
 
 QUARTER_ZH = {1: "第一季度", 2: "第二季度", 3: "第三季度", 4: "第四季度"}
 RATINGS = (
@@ -35,30 +36,12 @@ TIER_ZH = {"foundation": "强基", "excellence": "创优", "model": "示范"}
 STATUS_ZH = {"open": "未整改", "in_progress": "整改中", "closed": "已销号"}
 
 
-def quarter_dates(year, quarter):
-    start = dt.date(year, 3 * quarter - 2, 1)
-    end = dt.date(year + (quarter == 4), 1 if quarter == 4 else 3 * quarter + 1, 1) - dt.timedelta(days=1)
-    return start, end
-
-
-def previous_quarter(year, quarter):
-    return (year - 1, 4) if quarter == 1 else (year, quarter - 1)
-
-
-def quarter_of(date):
-    return date.year, (date.month - 1) // 3 + 1
-
-
 def pct(part, whole):
-    if not whole:
-        return None
-    return round(part * 100 / whole, 1)
+    return figures.share_pct(part, whole, 1)
 
 
 def change_pct(now, before):
-    if now is None or before in (None, 0):
-        return None
-    return round((float(now) / float(before) - 1) * 100, 1)
+    return figures.growth_pct(now, before, 1)
 
 
 def comparison(label, value, previous, unit, **extra):
@@ -148,81 +131,57 @@ def zone_township(committee):
 # -- the chains' indicators -------------------------------------------------------------------------
 @dataclass(frozen=True)
 class Indicator:
+    """A chain's indicator: the metric (``wenshang.figures``) counted within the quarter, as the report
+    labels it. A metric without a village path is not attributable to villages (a zone's shows —)."""
+
     chain: str
     label: str
     unit: str
-    model: str
-    date: str  # the date field that places a row in a quarter
-    agg: str = "count"  # count | sum:<field> | ratio:<numerator>/<denominator> (percent)
-    township: str = "township"  # the lookup to the township
-    village: str = None  # the lookup to the village (None: not attributable to villages, shown for zones as —)
-    where: tuple = ()
+    metric: str
+
+    # the metric's declaration, read through the indicator
+    model = property(lambda self: figures.metric(self.metric).model)
+    date = property(lambda self: figures.metric(self.metric).date)
+    agg = property(lambda self: figures.metric(self.metric).agg)
+    township = property(lambda self: figures.metric(self.metric).township_path)
+    village = property(lambda self: figures.metric(self.metric).village_path)
 
 
 INDICATORS = (
-    Indicator("组织链", "联盟活动开展次数", "次", "alliances.AllianceActivity", "date", township="alliance__township"),
-    Indicator("组织链", "网格事件上报数", "件", "grids.GridEvent", "reported_at__date", township="grid__village__township",
-              village="grid__village"),
-    Indicator("组织链", "网格事件办结数", "件", "grids.GridEvent", "closed_at__date", township="grid__village__township",
-              village="grid__village"),
-    Indicator("组织链", "信用积分记录数", "条", "grids.CreditRecord", "date", township="household__grid__village__township",
-              village="household__grid__village"),
-    Indicator("组织链", "孔子讲学堂开讲场次", "场", "grids.LectureSession", "date", township="hall__village__township",
-              village="hall__village"),
-    Indicator("组织链", "孔子讲学堂听讲人次", "人次", "grids.LectureSession", "date", "sum:attendance",
-              township="hall__village__township", village="hall__village"),
-    Indicator("产业链", "新开工项目数", "个", "villages.Project", "start_date"),
-    Indicator("产业链", "新开工项目投资", "万元", "villages.Project", "start_date", "sum:investment"),
-    Indicator("产业链", "新签村企联建数", "对", "alliances.Pairing", "start_date", township="village__township", village="village"),
-    Indicator("产业链", "新发放贷款笔数", "笔", "finance.Loan", "granted_on", village="village"),
-    Indicator("产业链", "新发放贷款金额", "万元", "finance.Loan", "granted_on", "sum:amount", village="village"),
-    Indicator("产业链", "集体经营性建设用地入市宗数", "宗", "finance.LandTransaction", "date", township="village__township",
-              village="village"),
-    Indicator("产业链", "集体经营性建设用地入市成交额", "万元", "finance.LandTransaction", "date", "sum:price",
-              township="village__township", village="village"),
-    Indicator("人才链", "归雁回引人数", "人", "talent.Returnee", "returned_on", township="person__township", village="person__village"),
-    Indicator("人才链", "新增后备人才", "人", "talent.ReserveCadre", "since", township="village__township", village="village"),
-    Indicator("人才链", "参加培训人次", "人次", "talent.TrainingAttendance", "training__start_date", township="person__township",
-              village="person__village"),
-    Indicator("人才链", "第一书记出勤率", "%", "talent.FirstSecretaryAttendance", "month", "ratio:days_present/days_required",
-              township="secretary__village__township", village="secretary__village"),
+    Indicator("组织链", "联盟活动开展次数", "次", "alliance_activities"),
+    Indicator("组织链", "网格事件上报数", "件", "grid_events_reported"),
+    Indicator("组织链", "网格事件办结数", "件", "grid_events_closed"),
+    Indicator("组织链", "信用积分记录数", "条", "credit_records"),
+    Indicator("组织链", "孔子讲学堂开讲场次", "场", "lectures"),
+    Indicator("组织链", "孔子讲学堂听讲人次", "人次", "lecture_attendance"),
+    Indicator("产业链", "新开工项目数", "个", "projects_started"),
+    Indicator("产业链", "新开工项目投资", "万元", "projects_investment"),
+    Indicator("产业链", "新签村企联建数", "对", "pairings_signed"),
+    Indicator("产业链", "新发放贷款笔数", "笔", "loans_granted"),
+    Indicator("产业链", "新发放贷款金额", "万元", "loans_amount"),
+    Indicator("产业链", "集体经营性建设用地入市宗数", "宗", "land_transactions"),
+    Indicator("产业链", "集体经营性建设用地入市成交额", "万元", "land_transactions_income"),
+    Indicator("人才链", "归雁回引人数", "人", "returnees"),
+    Indicator("人才链", "新增后备人才", "人", "reserve_cadres"),
+    Indicator("人才链", "参加培训人次", "人次", "training_attendances"),
+    Indicator("人才链", "第一书记出勤率", "%", "secretary_attendance"),
 )
 TEN_THOUSAND = Decimal(10000)
 
 
 def _indicator_values(ind, subject, village_ids, periods):
     """[value for each (start, end) of ``periods``] of one indicator (one SQL query)."""
-    from django.apps import apps
-
-    qs = apps.get_model(ind.model)._base_manager.all()
     if subject.scope == "township":
-        qs = qs.filter(**{ind.township: subject.township})
+        values = figures.period_values([ind.metric], periods, township=subject.township)
     elif subject.scope == "zone":
-        if ind.village is None:
-            return [None] * len(periods)
-        qs = qs.filter(**{f"{ind.village}__in": village_ids})
-    kind, _, field = ind.agg.partition(":")
-    aggs = {}
-    for i, (start, end) in enumerate(periods):
-        within = Q(**{f"{ind.date}__gte": start, f"{ind.date}__lte": end})
-        if kind == "sum":
-            aggs[f"p{i}"] = Sum(field, filter=within)
-        elif kind == "ratio":
-            num, den = field.split("/")
-            aggs[f"n{i}"] = Sum(num, filter=within)
-            aggs[f"d{i}"] = Sum(den, filter=within)
-        else:
-            aggs[f"p{i}"] = Count("pk", filter=within)
-    row = qs.aggregate(**aggs)
+        values = figures.period_values([ind.metric], periods, villages=village_ids)
+    else:
+        values = figures.period_values([ind.metric], periods)
     out = []
-    for i in range(len(periods)):
-        if kind == "ratio":
-            out.append(pct(row[f"n{i}"] or 0, row[f"d{i}"] or 0))
-        elif kind == "sum":
-            value = Decimal(row[f"p{i}"] or 0)
-            out.append(float((value / TEN_THOUSAND).quantize(Decimal("0.01"))) if ind.unit == "万元" else int(value))
-        else:
-            out.append(row[f"p{i}"] or 0)
+    for value in values[ind.metric]:
+        if isinstance(value, Decimal):
+            value = float((value / TEN_THOUSAND).quantize(Decimal("0.01"))) if ind.unit == "万元" else int(value)
+        out.append(value)
     return out
 
 
@@ -287,11 +246,6 @@ def problem_counts(problems, start, end):
 
 
 # -- the report's data ------------------------------------------------------------------------------
-def reference_date():
-    """The day the data describe (today, or the portal's as-of day if earlier)."""
-    return min(timezone.localdate(), settings.PORTAL_DATA_AS_OF)
-
-
 def collect(subject, year, quarter, progress=None):
     """Everything the report shows (plain data). ``progress(done, total)`` is called as villages are read."""
     from alliances.models import JointCommitteeVillage
