@@ -12,48 +12,84 @@ and ``zhanggou`` both find 长沟村.
 - the ``post_save`` / ``post_delete`` receivers below keep it current record by record.
   Bulk paths that bypass signals (``bulk_create``, ``fast_insert``) call ``index_objects(objs)``
   or ``rebuild()`` afterwards;
-- ``search(user, q)`` answers a query, scoped to what the user may read, grouped by kind.
+- ``search(user, q)`` answers a query, scoped to what the user may read, grouped by kind
+  (``wenshang.search_views`` shows the results page).
 
-The receivers are connected when this module is imported (``WenshangConfig.ready`` and the URLconf
+Which models are searched, with which code and detail, the apps declare in ``<app>/search.py``
+(``wenshang.searchable``); this engine finds those modules on first use and imports no app. The
+receivers are connected when this module is imported (``WenshangConfig.ready`` and the URLconf
 import it).
 """
 import itertools
+from collections.abc import Mapping
 from functools import lru_cache
 
-from django.apps import apps
-from django.contrib.auth.decorators import login_required
 from django.contrib.contenttypes.models import ContentType
 from django.db import transaction
 from django.db.models import Case, IntegerField, Q, Value, When
 from django.db.models.functions import Length
 from django.db.models.signals import post_delete, post_save
-from django.shortcuts import render
+from django.utils.module_loading import autodiscover_modules
 
 from .models import SearchEntry
 from .scope import can
+from .searchable import REGISTRY as DECLARED
 
-# kind → model label, in the order the results page shows them.
-KINDS = {
-    "village": "villages.Village",
-    "person": "talent.Person",
-    "enterprise": "alliances.Enterprise",
-    "alliance": "alliances.Alliance",
-    "project": "villages.Project",
-}
-# What each kind's rebuild loads along with the record (what ``entry_for`` reads).
-SELECT_RELATED = {"person": ("village",)}
 PER_KIND = 20
 MAX_VARIANTS = 6  # readings of a name indexed at most (the usual one first)
 UPDATE_FIELDS = ["kind", "township", "name", "code", "initials", "pinyin", "detail"]
 
 
+# -- the searched models --------------------------------------------------------------------------
+_searched = None
+
+
+def searched():
+    """{kind: Searchable} of the apps' declarations (``<app>/search.py``, imported on first use),
+    in the order the results page shows them."""
+    global _searched
+    if _searched is None:
+        autodiscover_modules("search")
+    if _searched is None or len(_searched) != len(DECLARED):
+        _searched = dict(sorted(DECLARED.items(), key=lambda item: item[1].order))
+    return _searched
+
+
+class Kinds(Mapping):
+    """kind → model label, in the order the results page shows them."""
+
+    def __getitem__(self, kind):
+        return searched()[kind].label
+
+    def __iter__(self):
+        return iter(searched())
+
+    def __len__(self):
+        return len(searched())
+
+
+KINDS = Kinds()
+
+
 def model_of(kind):
-    return apps.get_model(KINDS[kind])
+    return searched()[kind].model
 
 
 def kind_of(model):
     label = model._meta.label
-    return next((kind for kind, lbl in KINDS.items() if lbl == label), None)
+    return next((kind for kind, entry in searched().items() if entry.label == label), None)
+
+
+def _followers(model):
+    """[(Searchable, relation, field)] of the kinds whose detail shows a field of ``model``
+    through a relation (people show their village's name)."""
+    out = []
+    for entry in searched().values():
+        if len(entry.detail_path) == 2:
+            relation, field = entry.detail_path
+            if entry.model._meta.get_field(relation).related_model is model:
+                out.append((entry, relation, field))
+    return out
 
 
 # -- pinyin -------------------------------------------------------------------------------------
@@ -90,19 +126,17 @@ def _initial(part):
 # -- the entries --------------------------------------------------------------------------------
 def _detail(kind, obj):
     """A short hint shown under the name (free text: language-neutral)."""
-    if kind == "person":
-        return obj.village.name if obj.village_id else ""
-    if kind in ("enterprise", "alliance"):
-        return obj.industry or ""
-    return ""
+    value = obj
+    for part in searched()[kind].detail_path:
+        value = getattr(value, part, None)
+        if value is None:
+            return ""
+    return "" if value is obj else (value or "")
 
 
 def _code(kind, obj):
-    if kind == "village":
-        return obj.code
-    if kind == "enterprise":
-        return obj.credit_code
-    return ""  # people: never the ID number; alliances and projects have no code
+    field = searched()[kind].code
+    return getattr(obj, field) if field else ""  # people: never the ID number; alliances and projects have no code
 
 
 def entry_for(obj, kind=None, content_type=None):
@@ -139,15 +173,35 @@ def index_objects(objs):
     return len(entries)
 
 
+def reindex(model, objs, changed=None):
+    """After a bulk write that bypassed the signals (an import): the entries of ``objs`` (new or
+    changed records of ``model``), and the details that show a changed field of them
+    (``changed``: {pk: the attnames changed} of the records updated)."""
+    if kind_of(model) is None:
+        return 0
+    count = index_objects(objs)
+    for entry, relation, field in _followers(model):
+        attname = model._meta.get_field(field).attname
+        moved = {obj.pk: getattr(obj, attname) for obj in objs if attname in (changed or {}).get(obj.pk, ())}
+        content_type = ContentType.objects.get_for_model(entry.model)
+        for pk, value in moved.items():
+            SearchEntry.objects.filter(
+                content_type=content_type,
+                object_id__in=entry.model._base_manager.filter(**{relation: pk}).values("pk"),
+            ).update(detail=value)
+    return count
+
+
 def rebuild():
     """Empty the index and fill it again from every searched record. Returns {kind: count}."""
     counts = {}
     with transaction.atomic():
         SearchEntry.objects.all().delete()
-        for kind in KINDS:
-            model = model_of(kind)
+        for kind, entry in searched().items():
+            model = entry.model
             ct = ContentType.objects.get_for_model(model)
-            qs = model._base_manager.order_by("pk").select_related(*SELECT_RELATED.get(kind, ()))
+            related = entry.detail_path[:-1]
+            qs = model._base_manager.order_by("pk").select_related(*(["__".join(related)] if related else []))
             entries = [entry_for(obj, kind, ct) for obj in qs.iterator(chunk_size=2000)]
             SearchEntry.objects.bulk_create(entries, batch_size=1000)
             counts[kind] = len(entries)
@@ -159,13 +213,13 @@ def _saved(sender, instance, raw=False, **kwargs):
     if raw:
         return  # fixtures: rebuild() afterwards
     index_objects([instance])
-    if sender._meta.label == KINDS["village"]:
+    for entry, relation, field in _followers(sender):
         # People show their village's name: follow a rename.
-        Person = model_of("person")
+        value = getattr(instance, field)
         SearchEntry.objects.filter(
-            content_type=ContentType.objects.get_for_model(Person),
-            object_id__in=Person._base_manager.filter(village=instance).values("pk"),
-        ).exclude(detail=instance.name).update(detail=instance.name)
+            content_type=ContentType.objects.get_for_model(entry.model),
+            object_id__in=entry.model._base_manager.filter(**{relation: instance}).values("pk"),
+        ).exclude(detail=value).update(detail=value)
 
 
 def _deleted(sender, instance, **kwargs):
@@ -173,8 +227,8 @@ def _deleted(sender, instance, **kwargs):
 
 
 def connect():
-    for kind, label in KINDS.items():
-        model = apps.get_model(label)
+    for kind, entry in searched().items():
+        model = entry.model
         post_save.connect(_saved, sender=model, dispatch_uid=f"search-save-{kind}")
         post_delete.connect(_deleted, sender=model, dispatch_uid=f"search-delete-{kind}")
 
@@ -238,34 +292,3 @@ def search(user, q, per_kind=PER_KIND, kinds=None):
             })
     return groups
 
-
-
-
-# -- the results page ---------------------------------------------------------------------------
-@login_required
-def search_view(request):
-    """``/search/?q=…``: the matches grouped by kind, each linking to its record's page."""
-    from django.utils.http import urlencode
-
-    from villages.models import Township
-
-    from .portal import REGISTRY, detail_url
-
-    q = request.GET.get("q", "").strip()
-    groups = search(request.user, q)
-    townships = Township.objects.in_bulk({e.township_id for g in groups for e in g["entries"]} - {None}) if groups else {}
-    for group in groups:
-        model = group["model"]
-        cfg = next((c for c in REGISTRY.values() if c.model is model), None)
-        # The list's own search box reads names and codes, not pinyin.
-        listable = cfg is not None and (not q.isascii() or q.isdigit())
-        group["list_url"] = f"{cfg.list_url()}?{urlencode({'q': q})}" if listable else None
-        group["rows"] = [
-            (entry, detail_url(model(pk=entry.object_id)), townships.get(entry.township_id)) for entry in group["entries"]
-        ]
-    return render(request, "search/results.html", {
-        "q": q,
-        "groups": groups,
-        "total": sum(len(g["entries"]) for g in groups),
-        "per_kind": PER_KIND,
-    })

@@ -2,10 +2,10 @@
 the export of every list page (``/export/<plural>.xlsx`` and ``.csv`` with the list's query string)."""
 from django.urls import path
 
-from . import exports, search
+from . import exports, search_views
 
 urlpatterns = [
-    path("search/", search.search_view, name="search"),
+    path("search/", search_views.search_view, name="search"),
     path("export/<slug:plural>.xlsx", exports.export_view, {"fmt": "xlsx"}, name="export_xlsx"),
     path("export/<slug:plural>.csv", exports.export_view, {"fmt": "csv"}, name="export_csv"),
 ]

@@ -40,9 +40,9 @@ def big_csv(tmp_path, village_a, settings):
 
 
 def test_a_large_file_is_checked_and_written_by_the_task(client, staff_a, big_csv, eager, django_capture_on_commit_callbacks, monkeypatch):
-    monkeypatch.setattr(imports, "PROGRESS_EVERY", 2)
+    monkeypatch.setattr(imports.checking, "PROGRESS_EVERY", 2)
     seen = []
-    real = imports._job_progress
+    real = imports.jobs._job_progress
 
     def spy(job_id, start, end):
         report = real(job_id, start, end)
@@ -53,7 +53,7 @@ def test_a_large_file_is_checked_and_written_by_the_task(client, staff_a, big_cs
 
         return wrapped
 
-    monkeypatch.setattr(imports, "_job_progress", spy)
+    monkeypatch.setattr(imports.jobs, "_job_progress", spy)
     client.force_login(staff_a)
     with django_capture_on_commit_callbacks(execute=True):
         with open(big_csv, "rb") as fh:
@@ -89,7 +89,7 @@ def test_a_large_file_is_checked_and_written_by_the_task(client, staff_a, big_cs
 def test_while_the_task_runs_the_page_shows_progress(client, staff_a, big_csv, monkeypatch):
     """No worker has taken the job yet: the page polls the progress endpoint; the user may leave."""
     queued = []
-    monkeypatch.setattr(imports, "_enqueue", lambda job, phase: queued.append((job.pk, phase)))
+    monkeypatch.setattr(imports.jobs, "_enqueue", lambda job, phase: queued.append((job.pk, phase)))
     client.force_login(staff_a)
     with open(big_csv, "rb") as fh:
         client.post(reverse("imports:upload", args=["homesteads"]), {"file": fh})

@@ -171,7 +171,7 @@ def test_a_zip_bomb_is_refused_before_it_is_parsed(settings, staff_a, village_a,
     def not_parsed(*args, **kwargs):
         raise AssertionError("the workbook was parsed")
 
-    monkeypatch.setattr(imports, "_read_workbook", not_parsed)
+    monkeypatch.setattr(imports.reading, "_read_workbook", not_parsed)
     start = time.monotonic()
     result = imports.import_file("collective-incomes", path, staff_a)
     assert time.monotonic() - start < 2

@@ -256,7 +256,7 @@ def test_an_unknown_entity(files, staff_a):
 
 
 def test_many_problems_are_capped(files, staff_a, village_a, monkeypatch):
-    monkeypatch.setattr(imports, "MAX_PROBLEMS", 5)
+    monkeypatch.setattr(imports.checking, "MAX_PROBLEMS", 5)
     rows = [income_row(village_a.code, 2000 + n, amount="-1") for n in range(8)]
     result = imports.import_file("collective-incomes", files.csv(table(INCOME_HEADERS, rows)), staff_a)
     assert result.problem_count == 8 and len(result.problems) == 5

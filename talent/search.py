@@ -1,0 +1,8 @@
+"""What the global search finds in the talent app (``wenshang.search`` finds this module).
+
+People are found by name only: their national ID number is never indexed as a code."""
+from wenshang.searchable import Searchable, register
+
+from .models import Person
+
+register(Searchable("person", Person, order=20, detail="village__name"))

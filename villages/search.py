@@ -1,0 +1,9 @@
+"""What the global search finds in the villages app (``wenshang.search`` finds this module)."""
+from wenshang.searchable import Searchable, register
+
+from .models import Project, Village
+
+register(
+    Searchable("village", Village, order=10, code="code"),
+    Searchable("project", Project, order=50),
+)
