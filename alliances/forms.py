@@ -1,28 +1,11 @@
 """Forms of the alliances app where the generic model form is not right."""
 from django import forms
-from django.db.models import DecimalField, Q, Sum
-from django.db.models.functions import Coalesce
 from django.utils.translation import gettext_lazy as _
 
 from wenshang.forms import PortalModelForm
 
-from .choices import FundEntryKind
 from .models import Alliance, FundEntry, PairingOutcome
-
-
-def fund_balances(alliances):
-    """{alliance id: balance} of the funds of these alliances, in one query."""
-    zero = DecimalField(max_digits=18, decimal_places=2)
-    rows = (
-        FundEntry.objects.filter(alliance__in=alliances)
-        .values("alliance")
-        .annotate(
-            inflow=Coalesce(Sum("amount", filter=Q(kind=FundEntryKind.CONTRIBUTION)), 0, output_field=zero),
-            outflow=Coalesce(Sum("amount", filter=Q(kind=FundEntryKind.DISBURSEMENT)), 0, output_field=zero),
-        )
-        .order_by()
-    )
-    return {row["alliance"]: row["inflow"] - row["outflow"] for row in rows}
+from .selectors import fund_balances
 
 
 def money(value):
@@ -43,7 +26,7 @@ class AllianceFundChoiceField(forms.ModelChoiceField):
 
     def label_from_instance(self, obj):
         if self._balances is None:
-            self._balances = fund_balances(self.queryset)
+            self._balances = fund_balances(alliances=self.queryset)
         balance = self._balances.get(obj.pk, 0)
         return _("%(alliance)s (balance %(balance)s yuan)") % {"alliance": obj, "balance": money(balance)}
 

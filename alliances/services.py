@@ -1,16 +1,24 @@
-"""Writes with rules for the alliances app."""
+"""Writes with rules for the alliances app (its read queries are in ``alliances.selectors``)."""
+from __future__ import annotations
+
+import datetime as dt
+from decimal import Decimal
+
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
 from django.utils.translation import gettext as _
 
+from wenshang.models import User
 from wenshang.scope import can
 from wenshang.services import delete_scoped, save_scoped
 
 from .choices import FundEntryKind
-from .models import Alliance, FundEntry, fund_balance
+from .models import Alliance, FundEntry, MemberUnit, fund_balance
 
 
-def record_fund_entry(*, user, alliance, kind, amount, date, purpose, unit=None):
+def record_fund_entry(
+    *, user: User, alliance: Alliance, kind: str, amount: Decimal, date: dt.date, purpose: str, unit: MemberUnit | None = None
+) -> FundEntry:
     """Add an entry to an alliance fund's ledger. The alliance row is locked for the length of
     the transaction, so two clerks recording disbursements at once cannot overdraw the fund
     together; ``FundEntry.clean`` refuses a disbursement larger than the balance."""
@@ -20,7 +28,7 @@ def record_fund_entry(*, user, alliance, kind, amount, date, purpose, unit=None)
         return save_scoped(entry, user=user)
 
 
-def delete_fund_entry(*, user, entry):
+def delete_fund_entry(*, user: User, entry: FundEntry) -> None:
     """Remove a ledger entry (a mistaken one) unless that would leave the fund negative."""
     with transaction.atomic():
         if not can(user, "delete", entry):

@@ -1,10 +1,15 @@
-"""Writes with rules for the grids app."""
+"""Writes with rules for the grids app (its read queries are in ``grids.selectors``)."""
+from __future__ import annotations
+
+import datetime as dt
+
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
 from django.db.models import F, Sum
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from wenshang.models import User
 from wenshang.scope import can
 from wenshang.services import delete_scoped, save_scoped
 
@@ -12,7 +17,9 @@ from .choices import EventStatus
 from .models import CreditRecord, GridEvent, Household
 
 
-def add_credit_record(*, user, household, date, category, points, reason):
+def add_credit_record(
+    *, user: User, household: Household, date: dt.date, category: str, points: int, reason: str
+) -> CreditRecord:
     """Record points for a household and update its total (the village ranking reads the total)."""
     with transaction.atomic():
         record = save_scoped(
@@ -23,7 +30,7 @@ def add_credit_record(*, user, household, date, category, points, reason):
     return record
 
 
-def change_credit_record(*, user, record):
+def change_credit_record(*, user: User, record: CreditRecord) -> CreditRecord:
     """Save a corrected credit record and set the totals of its household (and of the household
     it was moved from, if any) again from their records."""
     with transaction.atomic():
@@ -34,45 +41,30 @@ def change_credit_record(*, user, record):
     return record
 
 
-def delete_credit_record(*, user, record):
+def delete_credit_record(*, user: User, record: CreditRecord) -> None:
     with transaction.atomic():
         delete_scoped(record, user=user)
         recount_points(record.household_id)
 
 
-def recount_points(household_id):
+def recount_points(household_id: int) -> int:
     """Set a household's total from its records (after edits or imports)."""
     total = CreditRecord.objects.filter(household_id=household_id).aggregate(total=Sum("points"))["total"] or 0
     Household.objects.filter(pk=household_id).update(credit_points=total)
     return total
 
 
-def village_ranking(village, user=None):
-    """The village's credit households, best first, with their rank (ties share a rank).
-    With ``user``, only the households that user may read."""
-    households = Household.objects.filter(grid__village=village)
-    if user is not None:
-        households = households.restrict(user, "view")
-    households = list(households.select_related("grid").order_by("-credit_points", "head_name"))
-    rank, previous = 0, None
-    for position, household in enumerate(households, start=1):
-        if household.credit_points != previous:
-            rank, previous = position, household.credit_points
-        household.rank = rank
-    return households
-
-
 # -- grid events: reported → assigned → resolved → closed ------------------------------------------
-EVENT_FLOW = [EventStatus.REPORTED, EventStatus.ASSIGNED, EventStatus.RESOLVED, EventStatus.CLOSED]
+EVENT_FLOW: list[str] = list(EventStatus.values)  # reported, assigned, resolved, closed: the order of the choices
 
 
-def next_event_status(status):
+def next_event_status(status: str) -> str | None:
     """The step after ``status`` (None for a closed event)."""
     position = EVENT_FLOW.index(status) if status in EVENT_FLOW else 0
     return EVENT_FLOW[position + 1] if position + 1 < len(EVENT_FLOW) else None
 
 
-def advance_event(*, user, event, to_status, by, note=""):
+def advance_event(*, user: User, event: GridEvent, to_status: str, by: str | None, note: str | None = "") -> GridEvent:
     """Move a grid event one step on, recording who and when:
 
     - assigned: ``by`` is the person the event is assigned to (``assigned_to``);

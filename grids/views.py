@@ -10,7 +10,7 @@ from villages.models import Village
 from wenshang.portal import ModelViews
 from wenshang.scope import can
 
-from . import filters, forms, services
+from . import filters, forms, selectors, services
 from .api import GridEventSteps
 from .forms import EventStepForm
 from .models import CreditRecord, Grid, GridEvent, GridWorker, Household, LectureHall, LectureSession
@@ -80,7 +80,7 @@ class VillageRankingView(LoginRequiredMixin, View):
 
     def get(self, request, village_id):
         village = get_object_or_404(Village.objects.restrict(request.user, "view").select_related("township"), pk=village_id)
-        households = services.village_ranking(village, user=request.user)
+        households = selectors.village_ranking(village=village, user=request.user)
         breadcrumbs = [
             (_("Wenshang County"), reverse("home")),
             (str(village.township), reverse("villages:township_detail", args=[village.township_id])),

@@ -2,7 +2,10 @@
 village of a township or of a joint committee's zone (the quarterly grand survey, issue 6 item 1).
 Each assignment is written through ``save_scoped``, so a user assigns only villages they may
 change; a village already assigned for the round gets the new leader (one assignment per round
-and village)."""
+and village).
+
+The view does not import ``villages.views``: ``SurveyAssignmentViews.urls`` passes itself in
+(``AssignView.as_view(views=SurveyAssignmentViews)``) for the breadcrumbs and the list's address."""
 from django import forms
 from django.contrib import messages
 from django.contrib.auth.mixins import LoginRequiredMixin
@@ -13,6 +16,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from django.views import View
 
+from alliances.models import Advisor, JointCommittee
 from wenshang.forms import bootstrap_errors
 from wenshang.scope import can
 from wenshang.services import save_scoped
@@ -30,8 +34,6 @@ class AssignForm(forms.Form):
     advisor = forms.ModelChoiceField(label=gettext_lazy("development advisor"), queryset=None, required=False)
 
     def __init__(self, *args, user=None, **kwargs):
-        from alliances.models import Advisor, JointCommittee
-
         super().__init__(*args, **kwargs)
         self.fields["township"].queryset = Township.objects.restrict(user, "view").order_by("code")
         self.fields["committee"].queryset = JointCommittee.objects.restrict(user, "view").order_by("name")
@@ -55,6 +57,7 @@ class AssignForm(forms.Form):
 
 class AssignView(LoginRequiredMixin, View):
     template_name = "villages/assign.html"
+    views = None  # the survey assignments' ModelViews, given by its urls() (as_view(views=...))
 
     def dispatch(self, request, *args, **kwargs):
         if request.user.is_authenticated and not can(request.user, "add", SurveyAssignment):
@@ -62,19 +65,15 @@ class AssignView(LoginRequiredMixin, View):
         return super().dispatch(request, *args, **kwargs)
 
     def render_form(self, form):
-        from .views import SurveyAssignmentViews
-
         return render(self.request, self.template_name, {
-            "form": bootstrap_errors(form), "breadcrumbs": SurveyAssignmentViews.breadcrumbs(),
-            "list_url": SurveyAssignmentViews.list_url(),
+            "form": bootstrap_errors(form), "breadcrumbs": self.views.breadcrumbs(),
+            "list_url": self.views.list_url(),
         })
 
     def get(self, request):
         return self.render_form(AssignForm(user=request.user, initial=request.GET.dict()))
 
     def post(self, request):
-        from .views import SurveyAssignmentViews
-
         form = AssignForm(request.POST, user=request.user)
         if not form.is_valid():
             return self.render_form(form)
@@ -94,4 +93,4 @@ class AssignView(LoginRequiredMixin, View):
                 save_scoped(assignment, user=request.user)
         messages.success(request, _("%(leader)s is assigned to %(n)s villages for %(round)s (%(created)s new, %(updated)s changed).") % {
             "leader": data["leader_name"], "n": len(villages), "round": data["round"], "created": created, "updated": updated})
-        return redirect(f"{SurveyAssignmentViews.list_url()}?round={data['round'].pk}")
+        return redirect(f"{self.views.list_url()}?round={data['round'].pk}")

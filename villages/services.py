@@ -17,21 +17,24 @@ the village's current tier is the tier after its latest change. Two rules keep i
   ``edit_tier_change`` only corrects the reason and who decided. A wrong change is replaced by a
   new change (or removed by an administrator, which does not touch the current tier).
 """
+from __future__ import annotations
+
+import datetime as dt
+
 from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.utils.translation import gettext as _
 
+from wenshang.models import User
 from wenshang.services import save_scoped
 
 from .models import TierChange, Village
+from .selectors import latest_tier_change
 
 
-def latest_tier_change(village):
-    """The village's latest tier change (by date, then by order of entry), or None."""
-    return TierChange._base_manager.filter(village_id=village.pk).order_by("-date", "-pk").first()
-
-
-def change_tier(*, user, village, to_tier, date, reason, decided_by):
+def change_tier(
+    *, user: User, village: Village, to_tier: str, date: dt.date, reason: str, decided_by: str
+) -> TierChange:
     """Record that ``village`` moves to ``to_tier`` on ``date`` and make it the village's tier.
 
     The village row is locked for the transaction, so two clerks changing the same village at
@@ -42,7 +45,7 @@ def change_tier(*, user, village, to_tier, date, reason, decided_by):
     """
     with transaction.atomic():
         village = Village._base_manager.select_for_update().select_related("township").get(pk=village.pk)
-        latest = latest_tier_change(village)
+        latest = latest_tier_change(village=village)
         if latest is not None and date is not None and date < latest.date:
             raise ValidationError(
                 {
@@ -71,7 +74,7 @@ def change_tier(*, user, village, to_tier, date, reason, decided_by):
 FIXED_FIELDS = ("village_id", "date", "from_tier", "to_tier")
 
 
-def edit_tier_change(*, user, change, reason, decided_by):
+def edit_tier_change(*, user: User, change: TierChange, reason: str, decided_by: str) -> TierChange:
     """Correct the reason and who decided of a recorded tier change. Its village, date and tiers
     are fixed: if ``change`` carries other values for them, ``ValidationError`` is raised and
     nothing is written. The village's tier is never touched here."""

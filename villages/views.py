@@ -1,6 +1,13 @@
-from wenshang.portal import ModelViews
+from django.core.exceptions import ValidationError
+from django.urls import path
+from django.utils.translation import gettext as _
 
-from . import filters
+from wenshang.forms import PortalModelForm
+from wenshang.portal import ModelViews
+from wenshang.services import save_scoped
+
+from . import filters, services
+from .assign import AssignView
 from .forms import VillageForm
 from .models import (
     CollectiveIncome,
@@ -74,8 +81,6 @@ class TierChangeViews(ModelViews):
     @classmethod
     def get_form_class(cls):
         if cls._tier_form is None:
-            from wenshang.forms import PortalModelForm
-
             class TierChangeForm(PortalModelForm):
                 locked = ("village", "date", "from_tier", "to_tier")
 
@@ -96,8 +101,6 @@ class TierChangeViews(ModelViews):
 
     @classmethod
     def save_object(cls, instance, form, user):
-        from . import services
-
         if instance.pk is None:
             return services.change_tier(
                 user=user,
@@ -156,11 +159,7 @@ class SurveyAssignmentViews(ModelViews):
 
     @classmethod
     def urls(cls):
-        from django.urls import path
-
-        from .assign import AssignView
-
-        return [path(f"{cls.plural}/assign/", AssignView.as_view(), name="surveyassignment_assign"), *super().urls()]
+        return [path(f"{cls.plural}/assign/", AssignView.as_view(views=cls), name="surveyassignment_assign"), *super().urls()]
 
 
 class SurveyVisitViews(ModelViews):
@@ -195,11 +194,6 @@ class TargetViews(ModelViews):
 
     @classmethod
     def save_object(cls, instance, form, user):
-        from django.core.exceptions import ValidationError
-        from django.utils.translation import gettext as _
-
-        from wenshang.services import save_scoped
-
         if instance.village_id and not instance.township_id:  # a village's target belongs to the village's township
             instance.township_id = instance.village.township_id  # (the scope check comes before the model's clean)
         if user.township_id and not instance.village_id:

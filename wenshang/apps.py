@@ -1,4 +1,7 @@
+from pathlib import Path
+
 from django.apps import AppConfig
+from django.conf import settings
 from django.utils.translation import gettext_lazy as _
 
 
@@ -7,6 +10,11 @@ class WenshangConfig(AppConfig):
     verbose_name = _("Portal accounts and change log")
 
     def ready(self):
+        # The folders of a local run (SQLite database, filesystem broker), made here rather than when
+        # the settings are imported: every process (web, worker, command, tests) passes here first.
+        for folder in getattr(settings, "LOCAL_FOLDERS", ()):
+            Path(folder).mkdir(parents=True, exist_ok=True)
+
         from django.contrib import admin
 
         from . import audit, search  # noqa: F401  (connect the change-log and search-index signals)

@@ -14,8 +14,13 @@ from django.core.serializers.json import DjangoJSONEncoder
 from django.db import models
 from django.db.models.signals import m2m_changed, post_delete, post_save, pre_delete
 from django.dispatch import receiver
+from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
+
+from .bulk import insert_rows
+from .models import BaseModel, ObjectChange
+from .scope import township_id_of  # scope logic; re-exported for ``audit.township_id_of`` callers
 
 _actor = ContextVar("wenshang_audit_actor", default=None)
 SKIP_FIELDS = {"created_at", "updated_at"}
@@ -148,31 +153,11 @@ def serialize(obj, values=None):
     return data
 
 
-def township_id_of(obj):
-    """The township a record belongs to, by walking its ``scope_path`` (None for county level)."""
-    path = getattr(type(obj), "scope_path", None)
-    if not path:
-        return None
-    if path == "pk":
-        return obj.pk
-    parts = path.split("__")
-    current = obj
-    for part in parts[:-1]:
-        current = getattr(current, part, None)
-        if current is None:
-            return None
-    return getattr(current, f"{parts[-1]}_id", None)
-
-
 def _is_audited(sender):
-    from .models import BaseModel
-
     return isinstance(sender, type) and issubclass(sender, BaseModel) and not sender._meta.abstract
 
 
 def _write(obj, action, before, after):
-    from .models import ObjectChange
-
     user, source = current_actor()
     ObjectChange.objects.create(
         user=user,
@@ -277,11 +262,6 @@ def _log_m2m(sender, instance, action, reverse, model, pk_set, **kwargs):
 
 def log_bulk_create(model, objs):
     """Record a create for each of ``objs`` (already saved by a bulk path), in bulk."""
-    from django.utils import timezone
-
-    from .bulk import insert_rows
-    from .models import ObjectChange
-
     if not objs:
         return 0
     user, source = current_actor()
@@ -320,4 +300,4 @@ def _bulk_townships(model, objs):
     return lambda obj: mapping.get(getattr(obj, field.attname))
 
 
-__all__ = ["AuditMiddleware", "actor", "actor_label", "current_actor", "import_source", "log_bulk_create", "models", "serialize"]
+__all__ = ["AuditMiddleware", "actor", "actor_label", "current_actor", "import_source", "log_bulk_create", "models", "serialize", "township_id_of"]

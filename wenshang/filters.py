@@ -4,6 +4,7 @@ households …) are chosen by search-as-you-type (``wenshang.lookup``); an empty
 (``FILTERS_EMPTY_CHOICE_LABEL``) and a yes/no filter 全部 / 是 / 否."""
 import django_filters
 from django import forms
+from django.apps import apps
 from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
 
@@ -64,16 +65,15 @@ class PortalFilterSet(django_filters.FilterSet):
 def township_filter(path="village__township"):
     """A township choice filtering the records through ``path`` (e.g. ``grid__village__township``);
     ``PortalFilterSet`` limits its choices to the townships the user may read."""
-    from villages.models import Township
-
-    return django_filters.ModelChoiceFilter(field_name=path, queryset=Township.objects.all(), label=_("township"))
+    # The model by name: the web layer names the geography but imports no app.
+    township = apps.get_model("villages", "Township")
+    return django_filters.ModelChoiceFilter(field_name=path, queryset=township.objects.all(), label=_("township"))
 
 
 def village_filter(path="village"):
     """A village, chosen by search-as-you-type among those the user may read (``wenshang.lookup``)."""
-    from villages.models import Village
-
-    return django_filters.ModelChoiceFilter(field_name=path, queryset=Village.objects.order_by("code"), label=_("village"))
+    village = apps.get_model("villages", "Village")
+    return django_filters.ModelChoiceFilter(field_name=path, queryset=village.objects.order_by("code"), label=_("village"))
 
 
 def date_range(field="date"):

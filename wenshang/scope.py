@@ -72,6 +72,22 @@ def permission_filter(user, model, action):
     return q
 
 
+def township_id_of(obj):
+    """The township a record belongs to, by walking its ``scope_path`` (None for county level)."""
+    path = getattr(type(obj), "scope_path", None)
+    if not path:
+        return None
+    if path == "pk":
+        return obj.pk
+    parts = path.split("__")
+    current = obj
+    for part in parts[:-1]:
+        current = getattr(current, part, None)
+        if current is None:
+            return None
+    return getattr(current, f"{parts[-1]}_id", None)
+
+
 def can(user, action, model_or_obj):
     """May ``user`` do ``action`` on this model (any row) or on this object?
 
@@ -84,8 +100,6 @@ def can(user, action, model_or_obj):
         if isinstance(allowed, bool):
             return allowed
         if obj.pk is None or obj._state.adding:
-            from .audit import township_id_of
-
             township = township_id_of(obj)
             needed = getattr(type(obj), "township_writes_need", None)
             if action != "view" and needed and getattr(obj, type(obj)._meta.get_field(needed).attname) is None:

@@ -13,7 +13,8 @@ from finance.choices import LoanKind
 from finance.models import Homestead, Loan
 from grids.choices import CreditCategory
 from grids.models import CreditRecord, Grid, Household
-from grids.services import add_credit_record, delete_credit_record, village_ranking
+from grids.selectors import village_ranking
+from grids.services import add_credit_record, delete_credit_record
 from villages.models import Village
 from wenshang import audit
 from wenshang.models import ObjectChange
@@ -74,7 +75,7 @@ def test_credit_records_update_the_household_total_and_the_ranking(staff_a, hous
     add_credit_record(user=staff_a, household=li, date=DAY, category=CreditCategory.ENVIRONMENT, points=5, reason="美丽庭院")
     record = add_credit_record(user=staff_a, household=wang, date=DAY, category=CreditCategory.PENALTY, points=-8, reason="乱堆乱放")
     assert wang.credit_points == 2
-    ranking = village_ranking(wang.grid.village)
+    ranking = village_ranking(village=wang.grid.village)
     assert [(h.head_name, h.rank) for h in ranking] == [("李秀英", 1), ("王建国", 2)]
     delete_credit_record(user=staff_a, record=record)
     wang.refresh_from_db()

@@ -21,19 +21,23 @@ import time
 import uuid
 from pathlib import Path
 
+from celery import current_app
 from celery.exceptions import SoftTimeLimitExceeded
 from django.conf import settings
-from django.db import IntegrityError, transaction
+from django.core.cache import cache
+from django.db import IntegrityError, connection, transaction
 from django.db.models import Max, Q
 from django.utils import timezone
 
+from villages.models import Township
 from wenshang.models import Report
 
-from . import data
+from . import data, pdf, xlsx
 
 logger = logging.getLogger(__name__)
 SEND_TIMEOUT = 2.0  # seconds a request waits for the broker; with the rest of the request well under 3 s
 Status = Report.Status
+BUILD_TASK = "reports.build"  # the task (wenshang.reports.tasks.build_report), sent by name: tasks import services
 
 
 class NotAllowed(Exception):
@@ -84,16 +88,25 @@ def _send_after_commit(report):
     report.sent = send_report(report)  # the view tells the person whether the queue took it
 
 
+def _enqueue_build(report_id, task_id):
+    """Hand ``reports.build`` for ``report_id`` to the broker, by the task's name: the registered task
+    when this process imported it (a worker, or a process that loaded ``wenshang.tasks``), else
+    ``send_task``; either way this module never imports ``tasks`` (which imports this one)."""
+    options = {"task_id": task_id, "retry": True, "retry_policy": settings.REPORT_SEND_RETRY_POLICY}
+    task = current_app.tasks.get(BUILD_TASK)
+    if task is None:
+        return current_app.send_task(BUILD_TASK, args=[report_id], **options)
+    return task.apply_async(args=[report_id], **options)
+
+
 def send_report(report, timeout=SEND_TIMEOUT):
     """Hand ``report``'s task to the broker; True when it took it within ``timeout`` seconds.
 
     The broker is asked in a helper thread so that a hanging broker never holds the request
     longer than ``timeout``; if it answers later, the row is marked sent then."""
-    from .tasks import build_report
-
     task_id = report.task_id or str(uuid.uuid4())
     Report.objects.filter(pk=report.pk, status=Status.QUEUED).update(task_id=task_id)
-    outcome = {}
+    outcome: dict[str, object] = {}
     waiting = threading.Event()  # set when the request stopped waiting
 
     def mark_sent():
@@ -103,17 +116,13 @@ def send_report(report, timeout=SEND_TIMEOUT):
 
     def publish():
         try:
-            build_report.apply_async(
-                args=[report.pk], task_id=task_id, retry=True, retry_policy=settings.REPORT_SEND_RETRY_POLICY,
-            )
+            _enqueue_build(report.pk, task_id)
         except Exception as exc:  # noqa: BLE001 - the broker is down: the row stays in the outbox
             outcome["error"] = exc
             logger.warning("report %s: the broker did not take the task: %s", report.pk, exc)
             return
         outcome["sent"] = True
         if waiting.is_set():  # the broker answered after the request gave up waiting
-            from django.db import connection
-
             try:
                 mark_sent()
             finally:
@@ -163,8 +172,6 @@ def resend_if_waiting(report):
     every 10 s per report). Returns True when it was sent now."""
     if report.status != Status.QUEUED or report.enqueued_at is not None:
         return False
-    from django.core.cache import cache
-
     if not cache.add(f"reports:resend:{report.pk}", 1, 10):
         return False
     return send_report(report)
@@ -234,8 +241,6 @@ def run(report_id, task_id=None):
         subject = data.subject_from_key(report.subject)
         content = data.collect(subject, report.year, report.quarter,
                                progress=lambda done, total: _progress(report_id, attempt, 2 + 18 * done / total))
-        from . import pdf, xlsx
-
         stem = file_stem(report)
         pdf_part = folder / f"{stem}.{attempt}.pdf.part"
         xlsx_part = folder / f"{stem}.{attempt}.xlsx.part"
@@ -282,8 +287,6 @@ def _relative(path, root):
 def quarterly(today=None):
     """The county's and every township's report of the quarter before ``today`` (the beat task, on the
     first day of each quarter). Returns the reports queued."""
-    from villages.models import Township
-
     today = today or timezone.localdate()
     year, quarter = data.previous_quarter(*data.quarter_of(today))
     subjects = [data.Subject("county")] + [data.Subject("township", township=t) for t in Township.objects.order_by("code")]

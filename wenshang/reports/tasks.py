@@ -1,13 +1,18 @@
 """The report tasks. ``reports.build`` is acked late and rejected when its worker process is lost, so
 that a worker killed mid-report re-runs it (measured: either alone loses the report, see
-tests/reports/test_worker.py); its time limits stop a run that hangs."""
+tests/reports/test_worker.py); its time limits stop a run that hangs.
+
+Tasks import ``services`` (one way): ``services`` sends ``reports.build`` by its name
+(``BUILD_TASK``), never importing this module."""
 from celery import shared_task
 from django.conf import settings
+
+from . import services
 
 
 @shared_task(
     bind=True,
-    name="reports.build",
+    name=services.BUILD_TASK,
     acks_late=True,
     reject_on_worker_lost=True,
     ignore_result=True,
@@ -16,22 +21,16 @@ from django.conf import settings
 )
 def build_report(self, report_id):
     """Make report ``report_id`` (its PDF and XLSX); returns its final status."""
-    from . import services
-
     return services.run(report_id, task_id=self.request.id)
 
 
 @shared_task(name="reports.quarterly", ignore_result=True)
 def quarterly_reports():
     """Beat, on the first day of each quarter: the county's and every township's report of the quarter before."""
-    from . import services
-
     return [r.pk for r in services.quarterly()]
 
 
 @shared_task(name="reports.send_queued", ignore_result=True)
 def send_queued():
     """Beat, every minute: send the reports the broker did not take (the outbox)."""
-    from . import services
-
     return services.send_queued()

@@ -1,6 +1,6 @@
 """Local development: ``make run``. Embedded defaults, debug on unless told otherwise."""
 from .base import *
-from .base import env
+from .env import env
 
 DEBUG = env.bool("DEBUG", default=True)
 

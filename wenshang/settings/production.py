@@ -1,12 +1,14 @@
 """Production: gunicorn + whitenoise, PostgreSQL and Redis. Refuses to start without its secrets and Redis."""
-import os
-
 from django.core.exceptions import ImproperlyConfigured
 
+from wenshang.logs import logging_config, sentry_before_send
+
+from .env import env
+
 for _name in ("SECRET_KEY", "ALLOWED_HOSTS", "DATABASE_URL"):
-    if not os.environ.get(_name):
+    if not env.str(_name, default=""):
         raise ImproperlyConfigured(f"Production settings need the environment variable {_name}.")
-if not os.environ.get("REDIS_URL"):
+if not env.str("REDIS_URL", default=""):
     raise ImproperlyConfigured(
         "Production settings need the environment variable REDIS_URL: the login lockout and the API "
         "throttle count in the cache, which every gunicorn worker must share (with each worker's own "
@@ -14,7 +16,7 @@ if not os.environ.get("REDIS_URL"):
     )
 
 from .base import *
-from .base import LOG_LEVEL, env, logging_config
+from .base import DATABASES, LOG_LEVEL
 
 DEBUG = False
 SECRET_KEY = env.str("SECRET_KEY")
@@ -48,9 +50,7 @@ LOGGING = logging_config(LOG_FORMAT, LOG_LEVEL)
 # bodies; each event tagged with its request id (wenshang.logs.sentry_before_send).
 SENTRY_DSN = env.str("SENTRY_DSN", default="")
 if SENTRY_DSN:
-    import sentry_sdk
-
-    from wenshang.logs import sentry_before_send
+    import sentry_sdk  # only when Sentry is configured
 
     sentry_sdk.init(
         dsn=SENTRY_DSN,
