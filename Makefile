@@ -51,6 +51,8 @@ bench: venv
 
 lint: venv
 	$(BIN)/ruff check .
+	$(BIN)/mypy  # the files of [tool.mypy] in pyproject.toml: */selectors.py, */services.py
+	$(BIN)/lint-imports  # the layers and no cycles (.importlinter)
 
 worker: venv
 	$(BIN)/celery -A wenshang worker --loglevel=info
