@@ -193,3 +193,12 @@ def make_token(db):
         return token
 
     return make
+
+
+@pytest.fixture
+def factory(db):
+    """``factory(Model, township, n=0, **overrides)`` → a valid saved record of any registered entity
+    in ``township`` (``tests.factories.make``)."""
+    from tests.factories import make
+
+    return make
