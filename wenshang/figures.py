@@ -233,6 +233,11 @@ class Metric:
             return share_pct(row["n"] or 0, row["d"] or 0, 1)
         return _value(self, qs.aggregate(v=self.aggregate())["v"])
 
+    def per_village(self, township=None):
+        """{village id: value} of the figure in each village (of ``township``), in one GROUP BY query;
+        see ``per_village_values()``."""
+        return per_village_values([self.key], township)[self.key]
+
     # -- the list
     def query(self, township=None, village=None):
         """[(name, value)] of the list page's query string."""
@@ -342,6 +347,40 @@ def agri_loan_quarters():
         for r in apps.get_model("finance.AgriLoanReport").objects.values("year", "quarter")
         .annotate(total=Sum("balance")).order_by("year", "quarter")
     ]
+
+
+# -- per village -----------------------------------------------------------------------------------
+def per_village_values(keys, township=None):
+    """{key: {village id: value}} of the metrics ``keys`` in each village (of ``township``, an id or
+    object), as ``Metric.value(village=...)`` gives them; one GROUP BY query per model (the metrics
+    counted from the same model along the same paths share it). A village without rows is left out
+    (its count or sum is 0, its ratio None); a metric needs a ``village_path``."""
+    t = getattr(township, "pk", township)
+    groups = {}
+    for key in keys:
+        m = metric(key)
+        if m.village_path is None:
+            raise ValueError(f"{key}: no village path")
+        groups.setdefault((m.model, m.village_path, m.township_path), []).append(m)
+    out = {key: {} for key in keys}
+    for (model, village_path, township_path), group in groups.items():
+        qs = apps.get_model(model)._base_manager.all()
+        if t is not None and township_path:
+            qs = qs.filter(**{township_path: t})
+        aggs = {}
+        for i, m in enumerate(group):
+            if m.kind == "ratio":
+                aggs[f"n{i}"], aggs[f"d{i}"] = m.ratio_parts(filter=m.condition())
+            else:
+                aggs[f"v{i}"] = m.aggregate(filter=m.condition())
+        for row in qs.order_by().values(village_path).annotate(**aggs):
+            village = row[village_path]
+            for i, m in enumerate(group):
+                if m.kind == "ratio":
+                    out[m.key][village] = share_pct(row[f"n{i}"] or 0, row[f"d{i}"] or 0, 1)
+                else:
+                    out[m.key][village] = _value(m, row[f"v{i}"])
+    return out
 
 
 # -- one statement -------------------------------------------------------------------------------
