@@ -1,4 +1,6 @@
 """People and their roles in the talent chain."""
+from datetime import date
+
 from django.core.exceptions import ValidationError
 from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
@@ -56,8 +58,6 @@ class Person(BaseModel):
         if self.id_number:
             self.id_number = self.id_number.upper()
             try:
-                from datetime import date
-
                 self.birth_date = date(int(self.id_number[6:10]), int(self.id_number[10:12]), int(self.id_number[12:14]))
                 self.gender = "M" if int(self.id_number[16]) % 2 else "F"
             except ValueError:

@@ -2,6 +2,7 @@ import django_filters
 from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
 
+from alliances.models import Pairing
 from wenshang.filters import PortalFilterSet, township_filter, village_filter
 from wenshang.periods import reference_date
 
@@ -48,8 +49,6 @@ class VillageFilterSet(PortalFilterSet):
     )
 
     def filter_paired(self, queryset, name, value):
-        from alliances.models import Pairing
-
         if value is None:
             return queryset
         paired = Pairing.objects.values("village")

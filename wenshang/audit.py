@@ -1,7 +1,8 @@
 """The change log: every create, update and delete of a ``BaseModel`` record is written to
 ``ObjectChange`` with the acting user, the source (web, api, command:…, task:…), and the values
-before and after. Requests set the actor in ``AuditMiddleware``; Celery tasks in
-``wenshang.celery``; management commands use ``actor(...)`` or are named from ``sys.argv``.
+before and after. Requests set the actor in ``AuditMiddleware``; Celery tasks in the ``task_prerun``
+and ``task_postrun`` handlers below (connected when the app is ready, ``WenshangConfig.ready``);
+management commands use ``actor(...)`` or are named from ``sys.argv``.
 
 Bulk paths (``bulk_create`` bypasses signals) call ``log_bulk_create`` so they are recorded too.
 """
@@ -9,6 +10,7 @@ import sys
 from contextlib import contextmanager
 from contextvars import ContextVar
 
+from celery.signals import task_postrun, task_prerun
 from django.contrib.contenttypes.models import ContentType
 from django.core.serializers.json import DjangoJSONEncoder
 from django.db import models
@@ -33,6 +35,22 @@ def push_actor(user=None, source="system"):
 
 def pop_actor(token):
     _actor.reset(token)
+
+
+_task_tokens = {}
+
+
+@task_prerun.connect
+def _audit_task_start(task_id=None, task=None, **kwargs):
+    """Changes made by a Celery task are recorded in the change log as made by that task."""
+    _task_tokens[task_id] = push_actor(user=None, source=f"task:{task.name}")
+
+
+@task_postrun.connect
+def _audit_task_end(task_id=None, **kwargs):
+    token = _task_tokens.pop(task_id, None)
+    if token is not None:
+        pop_actor(token)
 
 
 @contextmanager

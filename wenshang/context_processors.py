@@ -1,9 +1,9 @@
 from django.conf import settings
 
+from .portal import menu_html
+
 
 def portal(request):
-    from .portal import menu_html
-
     user = getattr(request, "user", None)
     return {
         "PORTAL_NAME": settings.PORTAL_NAME,

@@ -28,6 +28,8 @@ from django.utils import timezone
 from django.utils.encoding import force_str
 from django.utils.http import content_disposition_header
 from django.utils.translation import gettext as _
+from openpyxl import Workbook
+from openpyxl.styles import Font
 
 from . import formats, privacy
 from .portal import _field, as_of_drill, get_config
@@ -240,9 +242,6 @@ def _sheet_title(title):
 
 def xlsx_file(export):
     """The workbook in a temporary file (rewound), written row by row."""
-    from openpyxl import Workbook
-    from openpyxl.styles import Font
-
     workbook = Workbook(write_only=True)
     sheet = workbook.create_sheet(_sheet_title(force_str(export.cfg.model._meta.verbose_name_plural)))
     sheet.freeze_panes = "A2"

@@ -3,6 +3,7 @@ from django.conf import settings
 from django.contrib.auth.models import AbstractUser, UserManager
 from django.core.exceptions import ValidationError
 from django.db import models
+from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from .choices import ChangeAction, Domain, Role
@@ -339,8 +340,6 @@ class ApiToken(models.Model):
 
     @property
     def state(self):
-        from django.utils import timezone
-
         if self.revoked_at:
             return "revoked"
         if self.expires_at and self.expires_at <= timezone.now():

@@ -39,7 +39,8 @@ from django.utils.translation import get_language, gettext_noop
 from django.utils.translation import gettext as _
 from django.views import View
 
-from . import formats, privacy
+from . import figures, formats, privacy
+from .audit import actor_label
 from .forms import PortalModelForm, bootstrap_errors
 from .models import ObjectChange
 from .scope import can
@@ -234,8 +235,6 @@ def as_of_drill(request, model):
     """A dashboard figure's rows as they stood at a past date: ``?figure=<key>&as_of=<date>`` (the
     links of the dashboards' period comparisons) → (figure, date, condition on ``model``), or None
     when the page was not asked for one or the figure is not counted from ``model``'s rows."""
-    from . import figures
-
     key, day = request.GET.get("figure", ""), request.GET.get("as_of", "")
     conditions = figures.as_of_conditions() if key and day else {}
     drill = figures.drills().get(key)
@@ -347,8 +346,6 @@ def history_rows(user, model, entries):
     entries), personal data masked as for the user. Each entry gets ``actor`` (who made the change,
     as a person writes it: ``audit.actor_label``) and, when it is about another record than the
     page's (a village's tier change), ``about``: that record's kind and name."""
-    from .audit import actor_label
-
     def fields_of(entry):
         entry_model = entry.content_type.model_class() if entry.content_type_id else None
         return {f.attname: f for f in (entry_model or model)._meta.concrete_fields}

@@ -4,6 +4,7 @@ from functools import cache
 
 from django.contrib.contenttypes.models import ContentType
 
+from .models import PersonalDataAccess
 from .validators import mask_id_number, mask_phone, validate_id_number, validate_mobile
 
 
@@ -34,8 +35,6 @@ def shown(user, obj, attname):
 
 def record_access(user, model, objects, context, fields=None):
     """Record that ``user`` saw the personal fields of ``objects`` unmasked (no-op when nothing was)."""
-    from .models import PersonalDataAccess
-
     fields = list(fields or personal_fields(model))
     ids = [obj.pk if hasattr(obj, "pk") else obj for obj in objects]
     if not (fields and ids and may_see(user)):

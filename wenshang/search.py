@@ -30,6 +30,7 @@ from django.db.models import Case, IntegerField, Q, Value, When
 from django.db.models.functions import Length
 from django.db.models.signals import post_delete, post_save
 from django.utils.module_loading import autodiscover_modules
+from pypinyin import Style, lazy_pinyin, pinyin
 
 from .models import SearchEntry
 from .scope import can
@@ -97,8 +98,6 @@ def _followers(model):
 def pinyin_of(name):
     """(full, initials) of a name, lower case; each a space-separated list of variants, the usual
     reading first: ``东石楼村`` → ("dongshiloucun dongdanloucun", "dslc ddlc")."""
-    from pypinyin import Style, lazy_pinyin, pinyin
-
     name = (name or "").strip()
     if not name:
         return "", ""

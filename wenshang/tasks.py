@@ -2,6 +2,9 @@
 module that does the work (HackSoft style)."""
 from celery import shared_task
 
+from villages.models import Township
+
+from . import figures
 from .imports import jobs
 from .imports.jobs import run_import  # noqa: F401 - wenshang.run_import: a spreadsheet import job, checked or written
 from .reports.tasks import build_report, quarterly_reports, send_queued  # noqa: F401 - the survey reports' tasks
@@ -10,10 +13,6 @@ from .reports.tasks import build_report, quarterly_reports, send_queued  # noqa:
 @shared_task(name="wenshang.compute_figures")
 def compute_figures(township_code=None):
     """The article's figures computed from the records, for the county or one township."""
-    from villages.models import Township
-
-    from . import figures
-
     township = Township.objects.get(code=township_code) if township_code else None
     return figures.compute(township=township)
 

@@ -8,14 +8,18 @@ Errors always look alike, whatever went wrong::
 ``errors`` is present for invalid data (field → messages; ``non_field_errors`` for the record as
 a whole); bulk requests add ``items``: ``[{"index": 3, "errors": {…}}]``.
 """
+from django.apps import apps as django_apps
 from django.conf import settings
 from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.db import models, transaction
 from django.db.models import Prefetch
 from django.http import Http404, JsonResponse
+from django.urls import Resolver404, resolve
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
+from django.views.defaults import page_not_found
+from django.views.defaults import server_error as default_server_error
 from django_filters.rest_framework import DjangoFilterBackend
 from drf_spectacular.utils import OpenApiParameter, extend_schema
 from rest_framework import exceptions, filters, pagination, permissions, serializers, status, viewsets
@@ -24,9 +28,11 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 from rest_framework.views import exception_handler as drf_exception_handler
 
+from villages.models import Township
 from wenshang import figures, privacy
 from wenshang.logs import administrators_notified
 from wenshang.models import ApiToken
+from wenshang.portal import REGISTRY
 from wenshang.scope import can
 
 from .auth import touch_after
@@ -117,8 +123,6 @@ class PayloadTooLarge(exceptions.APIException):
 def not_found(request, exception=None):
     """The 404 of any address under /api/ that is not an endpoint (set as the site's handler404)."""
     if request.path.startswith("/api/"):
-        from django.urls import Resolver404, resolve
-
         message = _("There is no such endpoint: %(path)s") % {"path": request.path}
         if not request.path.endswith("/"):
             try:
@@ -128,8 +132,6 @@ def not_found(request, exception=None):
                 pass
         message += _(" The endpoints are listed at /api/v1/ and described at /api/docs/.")
         return JsonResponse(error_body(404, message), status=404, json_dumps_params={"ensure_ascii": False})
-    from django.views.defaults import page_not_found
-
     return page_not_found(request, exception)
 
 
@@ -147,9 +149,7 @@ def server_error(request):
         body = error_body(500, message)
         body["request_id"] = request_id
         return JsonResponse(body, status=500, json_dumps_params={"ensure_ascii": False})
-    from django.views.defaults import server_error as default
-
-    return default(request)
+    return default_server_error(request)
 
 
 # -- rights ------------------------------------------------------------------------------------
@@ -246,6 +246,7 @@ class PortalViewSet(TouchTokenMixin, viewsets.ModelViewSet):
     permission_classes = [ScopedPermission]
     pagination_class = CursorPagination
     filter_backends = [DjangoFilterBackend, OrderingFilter]
+    checks_query = True  # a GET answers 400 for a bad filter, ordering or cursor (the schema lists it)
 
     def initial(self, request, *args, **kwargs):
         length = request.META.get("CONTENT_LENGTH") or 0
@@ -392,8 +393,6 @@ class FiguresView(TouchTokenMixin, APIView):
             "A township's 9-digit code; empty: the county (a township's token: its township)."))],
     )
     def get(self, request):
-        from villages.models import Township
-
         code = request.query_params.get("township", "").strip()
         user = request.user
         township = None
@@ -422,10 +421,6 @@ class IndexView(APIView):
 
     @extend_schema(exclude=True)
     def get(self, request):
-        from django.apps import apps as django_apps
-
-        from wenshang.portal import REGISTRY
-
         endpoints = {}
         for config in REGISTRY.values():
             app = str(django_apps.get_app_config(config.app()).verbose_name)

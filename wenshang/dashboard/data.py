@@ -16,7 +16,14 @@ from django.core.cache import cache
 from django.db.models import Count, IntegerField, Max, OuterRef, Subquery, Sum, Value
 from django.db.models.functions import Coalesce, ExtractQuarter, ExtractYear
 
+from alliances.models import PairingOutcome
+from finance.models import Loan
+from talent.choices import ReserveStatus
+from talent.models import ReserveCadre, TrainingAttendance
+from villages.choices import ProblemStatus, Tier
+from villages.models import CollectiveIncome, Project, SurveyProblem, SurveyRound, SurveyVisit, Township, Village
 from wenshang import figures
+from wenshang.models import ObjectChange
 from wenshang.periods import previous_quarter, quarter_dates, quarter_of  # noqa: F401  (dash.quarter_dates …)
 
 GENERATION_KEY = "dashboard:generation"
@@ -36,8 +43,6 @@ def key(township_id):
 
 
 def _key(township_id):
-    from wenshang.models import ObjectChange
-
     generation = cache.get(GENERATION_KEY)
     if generation is None:
         generation = time.time_ns()
@@ -88,13 +93,6 @@ def per_village(key):
 # -- the data ------------------------------------------------------------------------------------
 def build(township=None):
     """Everything a dashboard shows, for the county or one township (id). 9 SQL queries."""
-    from alliances.models import PairingOutcome
-    from finance.models import Loan
-    from talent.choices import ReserveStatus
-    from talent.models import ReserveCadre, TrainingAttendance
-    from villages.choices import ProblemStatus, Tier
-    from villages.models import CollectiveIncome, Project, SurveyProblem, SurveyRound, SurveyVisit, Township, Village
-
     t = township
 
     def extra(t):

@@ -19,6 +19,7 @@ from django.core.cache import cache
 from django.db.models import Count, F, Q, Sum, Value
 from django.db.models.functions import Cast, Coalesce
 
+from villages.models import Target, Township, Village
 from wenshang import figures
 from wenshang.periods import year_dates
 
@@ -116,8 +117,6 @@ def _progress(actual, target):
 # -- the data -------------------------------------------------------------------------------------
 def years():
     """The years that have targets, newest first, and the as-of year (1 query)."""
-    from villages.models import Target
-
     found = set(Target.objects.order_by().values_list("year", flat=True).distinct())
     found.add(settings.PORTAL_DATA_AS_OF.year)
     return sorted(found, reverse=True)
@@ -152,8 +151,6 @@ def build(year, township=None, units=None):
 
     ``units``: [(id, name, code)] of the townships (county) or the township's villages, when the
     caller has them already; otherwise read here (1 more query)."""
-    from villages.models import Target, Township, Village
-
     t = getattr(township, "pk", township)
     if units is None:
         units = list(

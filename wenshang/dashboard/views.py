@@ -25,6 +25,9 @@ from django.utils.safestring import mark_safe
 from django.utils.translation import get_language, gettext_lazy
 from django.utils.translation import gettext as _
 
+from finance.choices import LoanKind
+from villages.choices import ProjectKind, ProjectStatus, TargetIndicator, Tier
+from villages.models import Township, Village
 from wenshang import figures, formats
 from wenshang.portal import REGISTRY
 from wenshang.scope import permission_filter
@@ -110,14 +113,10 @@ def drill_url(key, township=None):
 # -- access ----------------------------------------------------------------------------------------
 def county_reader(user):
     """Whether ``user`` may read the whole county (every township's records)."""
-    from villages.models import Village
-
     return permission_filter(user, Village, "view") is True
 
 
 def township_for(user, pk):
-    from villages.models import Township
-
     return get_object_or_404(Township.objects.restrict(user, "view").select_related("county"), pk=pk)
 
 
@@ -165,9 +164,6 @@ def dashboard(request, township):
 
 def view_model(township, data, wanted, big):
     """Everything the dashboard's content shows: labels, values as read, links."""
-    from finance.choices import LoanKind
-    from villages.choices import ProjectKind, ProjectStatus, Tier
-
     t = township.pk if township is not None else None
     values = data["figures"]
     info = figures.catalogue()
@@ -353,8 +349,6 @@ def peer_ranks(data, t):
 
 def ranking(data, t):
     """The ranking table: townships by collective income per village (county), or villages (township)."""
-    from villages.choices import Tier
-
     rows = []
     tier_labels = dict(Tier.choices)
     for row in data["ranking"]:
@@ -378,11 +372,7 @@ def charts(data, t=None):
     """The charts, as plain specifications that ``static/dashboard/dashboard.js`` draws with ECharts
     and the template shows as tables: {id, title, categories, series: [{name, data, type, axis, links}]}.
     ``links[i]`` is the list of the records behind the i-th value (a click on the bar opens it)."""
-    from finance.choices import LoanKind
-
     scope = [("township", t)] if t else []
-    from villages.choices import ProjectKind, ProjectStatus, Tier
-
     out = []
     tier_labels = dict(Tier.choices)
     if t is not None:  # a township: its villages by tier (one bar per township would be a single bar)
@@ -617,8 +607,6 @@ def target_view_model(data, township, indicator=None):
     achievement and progress, with the list of the rows counted behind each achievement and the
     list of the targets behind each target; the ranked units of ``indicator`` (none when None:
     the dashboard's card shows no ranking, and making ~100 links costs ~15 ms)."""
-    from villages.choices import TargetIndicator
-
     t = township.pk if township is not None else None
     labels = dict(TargetIndicator.choices)
     year = data["year"]
@@ -673,8 +661,6 @@ def default_indicator(data):
 def target_progress(request):
     """The year's targets of the county and its townships (or of a township and its villages): how
     far each has come against the calendar, and who is ahead or behind."""
-    from villages.choices import TargetIndicator
-
     township = scope_township(request)
     t = township.pk if township is not None else None
     years = targets.years()
@@ -689,8 +675,6 @@ def target_progress(request):
     crumbs = breadcrumbs(township)
     townships = None
     if county_reader(request.user):
-        from villages.models import Township
-
         townships = Township.objects.order_by("code").values_list("pk", "name")
     return render(request, "dashboard/targets.html", {
         "township": township, "year": year, "years": years, "indicators": indicators, "selected": selected,

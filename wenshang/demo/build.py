@@ -32,6 +32,8 @@ from villages import models as vm
 from wenshang import audit, search
 from wenshang.bulk import fast_insert
 from wenshang.choices import Domain, Role
+from wenshang.dashboard import targets as T
+from wenshang.figures import catalogue
 from wenshang.models import User
 from wenshang.validators import CREDIT_CHARSET, credit_check_char, id_check_char
 
@@ -867,8 +869,6 @@ class DemoCounty:
         self.save(tm.TrainingAttendance, attendance)
 
     def catalogue_year(self, key):
-        from wenshang.figures import catalogue
-
         return catalogue()[key].year
 
     def first_secretaries(self):
@@ -1140,8 +1140,6 @@ class DemoCounty:
         record of the indicator the year before: last year's achievement raised by a margin that
         differs from one unit to the next. Drawn from a random stream of their own, so the rest of
         the county is the same with or without them."""
-        from wenshang.dashboard import targets as T
-
         rng = random.Random(SEED + 2)
 
         def raised(value, low, high, counted):

@@ -17,6 +17,18 @@ from decimal import Decimal
 from django.db.models import F, Q
 from django.utils import timezone
 
+from alliances.models import JointCommittee, JointCommitteeVillage
+from villages.models import (
+    CollectiveIncome,
+    County,
+    SurveyAssignment,
+    SurveyProblem,
+    SurveyRound,
+    SurveyVisit,
+    TierChange,
+    Township,
+    Village,
+)
 from wenshang import figures
 from wenshang.periods import previous_quarter, quarter_dates, quarter_of, reference_date  # noqa: F401  (data.quarter_of …)
 
@@ -75,8 +87,6 @@ class Subject:
 
     @property
     def name(self):
-        from villages.models import County
-
         if self.scope == "township":
             return self.township.name
         if self.scope == "zone":
@@ -85,8 +95,6 @@ class Subject:
         return county.name if county else "全县"
 
     def villages(self):
-        from villages.models import Village
-
         qs = Village.objects.all()
         if self.scope == "township":
             qs = qs.filter(township=self.township)
@@ -100,9 +108,6 @@ class Subject:
 
 def subject_from_key(key):
     """The Subject of ``county``, ``township:<code>`` or ``zone:<id>`` (LookupError if there is none)."""
-    from alliances.models import JointCommittee
-    from villages.models import Township
-
     if key == "county":
         return Subject("county")
     kind, _, value = key.partition(":")
@@ -122,8 +127,6 @@ def subject_from_key(key):
 def zone_township(committee):
     """The township a zone's report belongs to (its staff may read it): the committee's township when
     every village of the zone lies in it; otherwise none (the report is the county's)."""
-    from alliances.models import JointCommitteeVillage
-
     outside = JointCommitteeVillage.objects.filter(committee=committee).exclude(village__township=committee.township_id)
     return None if outside.exists() else committee.township
 
@@ -248,9 +251,6 @@ def problem_counts(problems, start, end):
 # -- the report's data ------------------------------------------------------------------------------
 def collect(subject, year, quarter, progress=None):
     """Everything the report shows (plain data). ``progress(done, total)`` is called as villages are read."""
-    from alliances.models import JointCommitteeVillage
-    from villages.models import CollectiveIncome, SurveyAssignment, SurveyProblem, SurveyRound, SurveyVisit, TierChange
-
     start, end = quarter_dates(year, quarter)
     py, pq = previous_quarter(year, quarter)
     pstart, pend = quarter_dates(py, pq)

@@ -22,6 +22,9 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from django.views import View
 
+from alliances.models import JointCommittee, JointCommitteeVillage
+from villages.choices import ProblemStatus
+from villages.models import SurveyAssignment, SurveyProblem, SurveyRound, SurveyVisit, Township, Village
 from wenshang.models import Report
 from wenshang.scope import can
 
@@ -34,8 +37,6 @@ def _crumbs(*extra):
 
 # -- coverage board ---------------------------------------------------------------------------------
 def _rounds():
-    from villages.models import SurveyRound
-
     return list(SurveyRound.objects.order_by("-year", "-quarter"))
 
 
@@ -51,10 +52,6 @@ class CoverageView(LoginRequiredMixin, View):
     template_name = "reports/coverage.html"
 
     def get(self, request):
-        from alliances.models import JointCommitteeVillage
-        from villages.choices import ProblemStatus
-        from villages.models import SurveyAssignment, SurveyProblem, SurveyVisit, Village
-
         user = request.user
         on = data.reference_date()
         rounds = _rounds()
@@ -120,9 +117,6 @@ class CoverageView(LoginRequiredMixin, View):
 # -- requesting and listing reports ----------------------------------------------------------------
 def subject_choices(user):
     """[(key, label)] of the reports ``user`` may request."""
-    from alliances.models import JointCommittee
-    from villages.models import Township
-
     out = []
     if user.is_superuser or not user.township_id:
         out.append(("county", _("Whole county")))

@@ -4,6 +4,7 @@ Each measurement runs in fresh processes on a scratch database: SQLite in a temp
 PostgreSQL when one answers (``BENCH_DATABASE_URL``, default a ``wenshang_bench`` database on
 127.0.0.1). It prints a table; nothing in it is a pass/fail test.
 """
+import csv
 import json
 import os
 import statistics
@@ -13,10 +14,22 @@ import tempfile
 import time
 from pathlib import Path
 
+import environ
+import openpyxl
+import psycopg2
 from django.conf import settings
+from django.core.cache import cache
 from django.core.management.base import BaseCommand
 from django.db import connection
+from django.test import Client
 from django.test.utils import CaptureQueriesContext
+from django.utils import translation
+
+from finance.choices import HomesteadUse
+from finance.models import Homestead
+from villages.models import Township, Village
+from wenshang import figures, imports
+from wenshang.models import ObjectChange, User
 
 DEFAULT_PG = "postgres://postgres@127.0.0.1:5432/wenshang_bench"
 
@@ -111,12 +124,8 @@ class Command(BaseCommand):
         return {"backend": name, "load_s": load_s, **measured}
 
     def reset_postgres(self, url):
-        import environ
-
         cfg = environ.Env.db_url_config(url)
         try:
-            import psycopg2
-
             conn = psycopg2.connect(dbname="postgres", user=cfg["USER"], host=cfg["HOST"], port=cfg["PORT"] or 5432,
                                     password=cfg["PASSWORD"] or None, connect_timeout=3)
         except Exception:  # noqa: BLE001 - any failure means "no PostgreSQL here"
@@ -131,16 +140,6 @@ class Command(BaseCommand):
     def measure_import(self):
         """Import all 199,900 parcels of the demo county as new parcels, end to end with validation:
         a CSV, the same CSV again (nothing changes), and an XLSX (seconds)."""
-        import csv
-
-        import openpyxl
-        from django.utils import translation
-
-        from finance.choices import HomesteadUse
-        from finance.models import Homestead
-        from wenshang import imports
-        from wenshang.models import User
-
         with translation.override("zh-hans"):
             uses = {k: str(v) for k, v in HomesteadUse.choices}
         headers = ["村代码", "宗地代码", "不动产权证书号", "使用权人", "使用权人身份证号码", "面积（平方米）", "用途", "建成年份",
@@ -182,11 +181,6 @@ class Command(BaseCommand):
 
     def measure_list(self, repeat):
         """The homestead list of one village, as 寅寺镇's clerk opens it (p50, p95 in ms, queries)."""
-        from django.test import Client
-
-        from villages.models import Village
-        from wenshang.models import User
-
         settings.ALLOWED_HOSTS = [*settings.ALLOWED_HOSTS, "testserver"]
         client = Client()
         client.force_login(User.objects.get(username="t370830104"))
@@ -206,12 +200,6 @@ class Command(BaseCommand):
     def measure_dashboard(self, repeat):
         """The county dashboard as the county official opens it, with the cache emptied before each
         request (cold) and filled (warm); 寅寺镇's dashboard cold; the county map's data (bytes)."""
-        from django.core.cache import cache
-        from django.test import Client
-
-        from villages.models import Township
-        from wenshang.models import User
-
         settings.ALLOWED_HOSTS = [*settings.ALLOWED_HOSTS, "testserver"]
         client = Client()
         client.force_login(User.objects.get(username="leader"))
@@ -246,8 +234,6 @@ class Command(BaseCommand):
 
     def measure_figures(self, repeat, with_import=False):
         """(internal) time figures.compute() on the current database and print JSON."""
-        from wenshang import figures
-
         figures.compute()  # warm up connection and imports
         times = []
         for _ in range(repeat):
@@ -256,9 +242,6 @@ class Command(BaseCommand):
                 figures.compute()
                 times.append((time.perf_counter() - started) * 1000)
         figure_queries = len(ctx.captured_queries)  # read now: later queries shift the connection's log
-        from finance.models import Homestead
-        from wenshang.models import ObjectChange
-
         records = ObjectChange.objects.count()
         list_p50, list_p95, list_queries = self.measure_list(repeat)
         dashboard = self.measure_dashboard(repeat)  # before the import, which adds parcels

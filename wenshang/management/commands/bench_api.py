@@ -26,10 +26,20 @@ import time
 from pathlib import Path
 from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 
+import environ
+import psycopg2
 from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError
 from django.db import connection
+from django.db.models import Count
 from django.test.utils import CaptureQueriesContext
+from rest_framework.pagination import Cursor, CursorPagination
+from rest_framework.test import APIClient
+
+from finance.models import Homestead
+from villages.models import Village
+from wenshang.api.tokens import create_token
+from wenshang.models import ApiToken
 
 from .bench import Command as Bench
 
@@ -116,9 +126,6 @@ class Command(BaseCommand):
         return done.stdout
 
     def has_demo(self, url):
-        import environ
-        import psycopg2
-
         cfg = environ.Env.db_url_config(url)
         try:
             conn = psycopg2.connect(dbname=cfg["NAME"], user=cfg["USER"], host=cfg["HOST"], port=cfg["PORT"] or 5432,
@@ -135,9 +142,6 @@ class Command(BaseCommand):
             conn.close()
 
     def drop_postgres(self, url):
-        import environ
-        import psycopg2
-
         cfg = environ.Env.db_url_config(url)
         conn = psycopg2.connect(dbname="postgres", user=cfg["USER"], host=cfg["HOST"], port=cfg["PORT"] or 5432,
                                 password=cfg["PASSWORD"] or None, connect_timeout=3)
@@ -363,12 +367,6 @@ class Command(BaseCommand):
     # -- internal: in the scratch database's own process ----------------------------------------
     def prepare(self):
         """Make the benchmark's token; print the key, a village with many parcels and the count."""
-        from django.db.models import Count
-
-        from finance.models import Homestead
-        from villages.models import Village
-        from wenshang.api.tokens import create_token
-
         _token, key = create_token(name="bench", township=None, read_only=True)
         village = Village.objects.filter(name="东石楼村").first() or \
             Village.objects.annotate(n=Count("homesteads")).order_by("-n", "pk").first()
@@ -377,11 +375,6 @@ class Command(BaseCommand):
 
     def count_queries(self, key):
         """Queries and in-process time of list pages of 10, 100 and 1000 parcels."""
-        from rest_framework.test import APIClient
-
-        from finance.models import Homestead
-        from villages.models import Village
-
         client = APIClient()
         client.credentials(HTTP_AUTHORIZATION=f"Bearer {key}")
         village = Village.objects.filter(name="东石楼村").first() or Village.objects.order_by("pk").first()
@@ -415,9 +408,6 @@ class Command(BaseCommand):
         out["figures"] = len(fig)
         # The most a list page costs: a token that sees personal data (each page is recorded), one
         # village (its id is checked), in the minute the token's last use is written.
-        from wenshang.api.tokens import create_token
-        from wenshang.models import ApiToken
-
         token, personal_key = create_token(name="bench-personal", township=None, read_only=True, personal_data=True)
         personal = APIClient()
         personal.credentials(HTTP_AUTHORIZATION=f"Bearer {personal_key}")
@@ -437,8 +427,6 @@ class Command(BaseCommand):
     def deep_path(self, size, middle):
         """A page of ``size`` that starts in the middle of the table, as its ``next`` link would say
         (a cursor is a position, encoded the way DRF's CursorPagination encodes it)."""
-        from rest_framework.pagination import Cursor, CursorPagination
-
         pager = CursorPagination()
         pager.base_url = f"{LIST}?page_size={size}"
         return pager.encode_cursor(Cursor(offset=0, reverse=False, position=str(middle)))

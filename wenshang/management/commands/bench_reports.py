@@ -7,11 +7,15 @@ import json
 import resource
 import subprocess
 import sys
+import tempfile
 import time
 from pathlib import Path
 
 from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError
+
+from villages.models import SurveyRound
+from wenshang.reports import data, pdf, xlsx
 
 
 class Command(BaseCommand):
@@ -24,8 +28,6 @@ class Command(BaseCommand):
         parser.add_argument("--quarter", type=int)
 
     def handle(self, *args, township, one, year, quarter, **options):
-        from villages.models import SurveyRound
-
         if year is None:
             latest = SurveyRound.objects.order_by("-year", "-quarter").first()
             if latest is None:
@@ -51,10 +53,6 @@ class Command(BaseCommand):
         self.stdout.write("Targets: the county report under 30 s and 1 GB on one worker; a township's under 5 s.")
 
     def measure(self, key, year, quarter):
-        import tempfile
-
-        from wenshang.reports import data, pdf, xlsx
-
         started = time.monotonic()
         with tempfile.TemporaryDirectory() as tmp:
             content = data.collect(data.subject_from_key(key), year, quarter)
