@@ -52,6 +52,7 @@ from talent.models import (
     VillageSecretary,
     Workstation,
 )
+from tests.factories import make
 from villages.models import (
     CollectiveIncome,
     County,
@@ -69,6 +70,7 @@ from villages.models import (
 from wenshang.admin import ScopedModelAdmin
 from wenshang.api.tokens import create_token
 from wenshang.models import ApiToken, ImportJob, ObjectChange, PersonalDataAccess, Report, SearchEntry, User
+from wenshang.portal import REGISTRY
 from wenshang.scope import can, permission_filter
 from wenshang.validators import credit_check_char, id_check_char
 
@@ -207,6 +209,10 @@ def sample(geo):
                           title="寅寺镇2024年第一季度乡村振兴大调研报告")
     SearchEntry.objects.update_or_create(content_type=ContentType.objects.get_for_model(Village), object_id=v.pk,
                                          defaults={"kind": "village", "township": t, "name": v.name, "code": v.code, "initials": "dsl"})
+    # A registered entity with no row above gets one from its factory: a new entity needs none here.
+    for cfg in REGISTRY.values():
+        if not cfg.model._default_manager.exists():
+            make(cfg.model, t)
     return geo
 
 
