@@ -22,7 +22,7 @@ from django.utils.translation import gettext_lazy
 
 from .bulk import insert_rows
 from .models import BaseModel, ObjectChange
-from .scope import township_id_of  # scope logic; re-exported for ``audit.township_id_of`` callers
+from .scope import township_id_of
 
 _actor = ContextVar("wenshang_audit_actor", default=None)
 SKIP_FIELDS = {"created_at", "updated_at"}
@@ -318,4 +318,4 @@ def _bulk_townships(model, objs):
     return lambda obj: mapping.get(getattr(obj, field.attname))
 
 
-__all__ = ["AuditMiddleware", "actor", "actor_label", "current_actor", "import_source", "log_bulk_create", "models", "serialize", "township_id_of"]
+__all__ = ["AuditMiddleware", "actor", "actor_label", "current_actor", "import_source", "log_bulk_create", "models", "serialize"]

@@ -256,7 +256,6 @@ class Metric:
         return [(after, start.isoformat()), (before, end.isoformat())]
 
 
-Drill = Metric  # the dashboards' former name for a catalogue figure's declaration
 
 SPECIAL = ("latest_quarter",)  # the banks' county-wide reports: computed by ``agri_loan_figures()``
 

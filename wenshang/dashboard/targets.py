@@ -16,7 +16,7 @@ from decimal import Decimal
 
 from django.conf import settings
 from django.core.cache import cache
-from django.db.models import Count, F, Q, Sum, Value
+from django.db.models import Count, F, Sum, Value
 from django.db.models.functions import Cast, Coalesce
 
 from villages.models import Target, Township, Village
@@ -212,14 +212,3 @@ def get(year, township=None, key=None, units=None):
 
 def _n(value):
     return None if value is None else figures._number(Decimal(str(value)).quantize(Decimal("0.01")))
-
-
-def rows_q(indicator, year, township=None, village=None):
-    """The condition of the rows an achievement counts (for tests and the API's figures)."""
-    ind = INDICATORS[indicator]
-    q = ind.condition(year)
-    if village is not None:
-        q &= Q(**{ind.village_path: village})
-    elif township is not None:
-        q &= Q(**{ind.township_path: township})
-    return q

@@ -41,7 +41,7 @@ from django.utils.translation import gettext as _
 
 from .. import audit, privacy
 from ..importable import PUBLIC, REGISTRY, Field, ManyToMany, Ref
-from ..scope import permission_filter
+from ..scope import permission_filter, township_id_of
 from ..validators import DivisionCodeValidator, validate_credit_code, validate_id_number, validate_mobile
 from .cells import (
     CODE_TABLE,
@@ -1029,7 +1029,7 @@ class Checker:
         # Scope of the record as the file states it.
         refused = False
         if self.may_add is not True:
-            township = audit.township_id_of(obj)
+            township = township_id_of(obj)
             if (township is not None or not row.bad) and township != self.user.township_id:
                 column = self.scope_column()
                 what = self._scope_object(obj)

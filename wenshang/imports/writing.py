@@ -22,7 +22,7 @@ from django.utils import timezone
 
 from .. import audit, bulk, search
 from ..models import ObjectChange
-from ..scope import permission_filter
+from ..scope import permission_filter, township_id_of
 from .checking import Checker, get_spec
 
 LOG_COLUMNS = ["time", "user_id", "user_name", "source", "action", "content_type_id", "object_id", "object_repr",
@@ -108,7 +108,7 @@ class Importer(Checker):
                 before.update(row.m2m_before)
                 after.update({k: row.m2m[k] for k in row.m2m_before})
             entries.append((now, user.pk, user.username, source, "update", content_type, str(row.pk), str(row.obj)[:200],
-                            audit.township_id_of(row.obj), before, after))
+                            township_id_of(row.obj), before, after))
         bulk.insert_rows(ObjectChange, LOG_COLUMNS, entries, using=alias)
 
     def write_m2m(self, rows, now, alias=None):
@@ -131,7 +131,7 @@ class Importer(Checker):
                     # New records, and records whose only change is this list: an update entry as
                     # the web form's m2m_changed signal writes.
                     entries.append((now, self.user.pk, self.user.username, self.source[:100], "update", content_type, str(pk),
-                                    str(row.obj)[:200], audit.township_id_of(row.obj),
+                                    str(row.obj)[:200], township_id_of(row.obj),
                                     None if row.pk is None else {m.name: before}, {m.name: after}))
             through._default_manager.bulk_create(add, batch_size=1000)
         bulk.insert_rows(ObjectChange, LOG_COLUMNS, entries, using=alias)

@@ -142,13 +142,6 @@ class Indicator:
     unit: str
     metric: str
 
-    # the metric's declaration, read through the indicator
-    model = property(lambda self: figures.metric(self.metric).model)
-    date = property(lambda self: figures.metric(self.metric).date)
-    agg = property(lambda self: figures.metric(self.metric).agg)
-    township = property(lambda self: figures.metric(self.metric).township_path)
-    village = property(lambda self: figures.metric(self.metric).village_path)
-
 
 INDICATORS = (
     Indicator("组织链", "联盟活动开展次数", "次", "alliance_activities"),
