@@ -5,7 +5,7 @@ from django.db.models import DecimalField, OuterRef, Subquery, Sum, Value
 from django.db.models.functions import Coalesce
 from django.utils.translation import gettext_lazy as _
 
-from wenshang.admin import ReadOnlyTabularInline, ScopedModelAdmin, ScopedTabularInline, masked_phone
+from wenshang.web.admin import ReadOnlyTabularInline, ScopedModelAdmin, ScopedTabularInline, masked_phone
 
 from .choices import FundEntryKind
 from .models import (

@@ -2,7 +2,7 @@ import django_filters
 from django.db.models import Min
 from django.utils.translation import gettext_lazy as _
 
-from wenshang.filters import PortalFilterSet, date_range, township_filter, village_filter
+from wenshang.web.filters import PortalFilterSet, date_range, township_filter, village_filter
 
 from .models import (
     Advisor,

@@ -2,7 +2,7 @@
 from django import forms
 from django.utils.translation import gettext_lazy as _
 
-from wenshang.forms import PortalModelForm
+from wenshang.web.forms import PortalModelForm
 
 from .models import Alliance, FundEntry, PairingOutcome
 from .selectors import fund_balances

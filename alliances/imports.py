@@ -1,7 +1,7 @@
 """The alliances app's importable entities (``wenshang.imports`` finds this module): member
 units, enterprises and pairings."""
 
-from wenshang.importable import Field, ImportSpec, Ref, credit_code_example, register
+from wenshang.kernel.importable import Field, ImportSpec, Ref, credit_code_example, register
 
 from .models import Enterprise, MemberUnit, Pairing
 

@@ -1,7 +1,7 @@
-"""The alliances app's figures (see ``wenshang.figures``): alliances, joint committees, pairings."""
+"""The alliances app's figures (see ``wenshang.web.figures``): alliances, joint committees, pairings."""
 from django.db.models import Q
 
-from wenshang.figures import Metric, year_of
+from wenshang.web.figures import Metric, year_of
 
 from .models import AllianceMembership
 

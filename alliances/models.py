@@ -6,16 +6,9 @@ from django.db.models import Q, Sum
 from django.db.models.functions import Coalesce
 from django.utils.translation import gettext_lazy as _
 
-from wenshang.fields import (
-    CreditCodeField,
-    MobileField,
-    MoneyField,
-    date_order,
-    non_negative,
-    positive,
-)
-from wenshang.models import BaseModel
-from wenshang.validators import check_date_range
+from wenshang.kernel.fields import CreditCodeField, MobileField, MoneyField, date_order, non_negative, positive
+from wenshang.kernel.models import BaseModel
+from wenshang.kernel.validators import check_date_range
 
 from .choices import (
     ActivityKind,

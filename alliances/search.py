@@ -1,5 +1,5 @@
-"""What the global search finds in the alliances app (``wenshang.search`` finds this module)."""
-from wenshang.searchable import Searchable, register
+"""What the global search finds in the alliances app (``wenshang.web.search`` finds this module)."""
+from wenshang.kernel.searchable import Searchable, register
 
 from .models import Alliance, Enterprise
 

@@ -8,9 +8,9 @@ from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
 from django.utils.translation import gettext as _
 
-from wenshang.models import User
-from wenshang.scope import can
-from wenshang.services import delete_scoped, save_scoped
+from wenshang.kernel.models import User
+from wenshang.kernel.scope import can
+from wenshang.kernel.services import delete_scoped, save_scoped
 
 from .choices import FundEntryKind
 from .models import Alliance, FundEntry, MemberUnit, fund_balance

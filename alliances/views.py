@@ -1,7 +1,7 @@
 from django.core.exceptions import PermissionDenied
 from django.utils.translation import gettext as _
 
-from wenshang.portal import DetailView, EditView, ModelViews
+from wenshang.web.portal import DetailView, EditView, ModelViews
 
 from . import filters, forms, services
 from .models import (

@@ -1,6 +1,6 @@
 from django.contrib import admin
 
-from wenshang.admin import ScopedModelAdmin, masked_id, masked_phone
+from wenshang.web.admin import ScopedModelAdmin, masked_id, masked_phone
 
 from .models import AgriLoanReport, FinanceViceMayor, Homestead, LandTransaction, Loan
 

@@ -4,8 +4,8 @@ import django_filters
 from django.db.models import Min, Q
 from django.utils.translation import gettext_lazy as _
 
-from wenshang.filters import PortalFilterSet, date_range, township_filter, village_filter
-from wenshang.validators import ID_RE
+from wenshang.kernel.validators import ID_RE
+from wenshang.web.filters import PortalFilterSet, date_range, township_filter, village_filter
 
 from .choices import LoanKind
 from .models import AgriLoanReport, FinanceViceMayor, Homestead, LandTransaction, Loan

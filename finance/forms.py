@@ -1,16 +1,16 @@
 """Forms of the finance pages.
 
 A loan's pledged homestead parcel (199,900 of them) is chosen by search-as-you-type
-(``wenshang.forms.LookupField``) by its parcel code or holder, or typed as its full 19-character
+(``wenshang.web.forms.LookupField``) by its parcel code or holder, or typed as its full 19-character
 code, among the parcels the user may read. ID and mobile numbers
-are masked in the forms as on the other pages (``wenshang.forms.PortalModelForm``).
+are masked in the forms as on the other pages (``wenshang.web.forms.PortalModelForm``).
 """
 import re
 
 from django.core.exceptions import ValidationError
 from django.utils.translation import gettext_lazy as _
 
-from wenshang.forms import LookupField, PortalModelForm
+from wenshang.web.forms import LookupField, PortalModelForm
 
 from .models import FinanceViceMayor, Homestead, LandTransaction, Loan
 

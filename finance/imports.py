@@ -1,7 +1,7 @@
 """The finance app's importable entities (``wenshang.imports`` finds this module): loans,
 homesteads and land transactions."""
 
-from wenshang.importable import Field, ImportSpec, Ref, id_number_example, register
+from wenshang.kernel.importable import Field, ImportSpec, Ref, id_number_example, register
 
 from .models import Homestead, LandTransaction, Loan
 

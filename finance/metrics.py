@@ -1,5 +1,5 @@
-"""The finance app's figures (see ``wenshang.figures``): loans, homesteads, land, the banks' reports."""
-from wenshang.figures import Metric
+"""The finance app's figures (see ``wenshang.web.figures``): loans, homesteads, land, the banks' reports."""
+from wenshang.web.figures import Metric
 
 from .choices import STARTUP_KINDS, HomesteadUse, LoanKind
 

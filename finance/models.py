@@ -5,17 +5,9 @@ from django.db import models
 from django.utils.translation import gettext_lazy as _
 
 from villages.choices import Quarter
-from wenshang.fields import (
-    AreaField,
-    IdNumberField,
-    MobileField,
-    MoneyField,
-    date_order,
-    non_negative,
-    positive,
-)
-from wenshang.models import BaseModel
-from wenshang.validators import check_date_range
+from wenshang.kernel.fields import AreaField, IdNumberField, MobileField, MoneyField, date_order, non_negative, positive
+from wenshang.kernel.models import BaseModel
+from wenshang.kernel.validators import check_date_range
 
 from .choices import HomesteadUse, LandUse, LoanKind, LoanStatus
 

@@ -8,7 +8,7 @@ Township staff keep their township's finance records; the finance department edi
 county-wide; the banks' agriculture-loan reports are county level (county administrators and the
 finance editor). ID and mobile numbers are masked unless the user may see them.
 """
-from wenshang.portal import ModelViews
+from wenshang.web.portal import ModelViews
 
 from . import filters, forms
 from .models import AgriLoanReport, FinanceViceMayor, Homestead, LandTransaction, Loan

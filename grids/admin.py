@@ -1,7 +1,7 @@
 from django.contrib import admin
 from django.db.models import Sum
 
-from wenshang.admin import ScopedModelAdmin, ScopedTabularInline, masked_id, masked_phone
+from wenshang.web.admin import ScopedModelAdmin, ScopedTabularInline, masked_id, masked_phone
 
 from .models import CreditRecord, Grid, GridEvent, GridWorker, Household, LectureHall, LectureSession
 

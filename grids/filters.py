@@ -1,5 +1,5 @@
 
-from wenshang.filters import PortalFilterSet, date_range, township_filter, village_filter
+from wenshang.web.filters import PortalFilterSet, date_range, township_filter, village_filter
 
 from .models import CreditRecord, Grid, GridEvent, GridWorker, Household, LectureHall, LectureSession
 

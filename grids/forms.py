@@ -3,7 +3,7 @@ from django import forms
 from django.core.exceptions import NON_FIELD_ERRORS, ValidationError
 from django.utils.translation import gettext_lazy as _
 
-from wenshang.forms import PortalModelForm
+from wenshang.web.forms import PortalModelForm
 
 from .models import CreditRecord, Grid, GridEvent, GridWorker, Household
 

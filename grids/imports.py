@@ -3,7 +3,7 @@ workers and credit records."""
 from django.db.models import OuterRef, Subquery, Sum
 from django.db.models.functions import Coalesce
 
-from wenshang.importable import Field, ImportSpec, Ref, id_number_example, public, register
+from wenshang.kernel.importable import Field, ImportSpec, Ref, id_number_example, public, register
 
 from .models import CreditRecord, Grid, GridWorker, Household
 

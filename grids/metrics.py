@@ -1,5 +1,5 @@
-"""The grids app's figures (see ``wenshang.figures``): grids, events, credit records, lectures."""
-from wenshang.figures import Metric
+"""The grids app's figures (see ``wenshang.web.figures``): grids, events, credit records, lectures."""
+from wenshang.web.figures import Metric
 
 METRICS = [
     Metric("grids", "grids.Grid", township_path="village__township", village_path="village", plural="grids"),

@@ -4,9 +4,9 @@ from django.db import models
 from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
 
-from wenshang.fields import IdNumberField, MobileField
-from wenshang.models import BaseModel
-from wenshang.validators import check_date_range
+from wenshang.kernel.fields import IdNumberField, MobileField
+from wenshang.kernel.models import BaseModel
+from wenshang.kernel.validators import check_date_range
 
 from .choices import CreditCategory, EventCategory, EventStatus, WorkerRole
 

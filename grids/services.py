@@ -9,9 +9,9 @@ from django.db.models import F, Sum
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from wenshang.models import User
-from wenshang.scope import can
-from wenshang.services import delete_scoped, save_scoped
+from wenshang.kernel.models import User
+from wenshang.kernel.scope import can
+from wenshang.kernel.services import delete_scoped, save_scoped
 
 from .choices import EventStatus
 from .models import CreditRecord, GridEvent, Household

@@ -7,8 +7,8 @@ from django.utils.translation import gettext as _
 from django.views import View
 
 from villages.models import Village
-from wenshang.portal import ModelViews
-from wenshang.scope import can
+from wenshang.kernel.scope import can
+from wenshang.web.portal import ModelViews
 
 from . import filters, forms, selectors, services
 from .api import GridEventSteps

@@ -1,7 +1,7 @@
 import django_filters
 from django.utils.translation import gettext_lazy as _
 
-from wenshang.filters import PortalFilterSet, date_range, township_filter, village_filter
+from wenshang.web.filters import PortalFilterSet, date_range, township_filter, village_filter
 
 from .choices import TrainingKind
 from .models import (

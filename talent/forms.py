@@ -1,14 +1,14 @@
 """Forms of the talent chain.
 
-A person is chosen by search-as-you-type (``wenshang.forms.LookupField``: the county has
+A person is chosen by search-as-you-type (``wenshang.web.forms.LookupField``: the county has
 thousands of people): by name, pinyin initials, or their full national ID number, among the
 people the user may read. The ID number is masked in the suggestions and in the form for everyone.
 """
 from django.core.exceptions import ValidationError
 from django.utils.translation import gettext_lazy as _
 
-from wenshang.forms import LookupField, PortalModelForm
-from wenshang.validators import ID_RE
+from wenshang.kernel.validators import ID_RE
+from wenshang.web.forms import LookupField, PortalModelForm
 
 from .models import (
     FirstSecretary,

@@ -2,7 +2,7 @@
 reserve cadres, village secretaries, returnees and training attendance."""
 from django.utils.translation import gettext as _
 
-from wenshang.importable import Field, ImportSpec, Ref, id_number_example, register
+from wenshang.kernel.importable import Field, ImportSpec, Ref, id_number_example, register
 
 from .models import Person, ReserveCadre, Returnee, TrainingAttendance, VillageSecretary
 

@@ -1,7 +1,7 @@
-"""The talent app's figures (see ``wenshang.figures``): cadres, returnees, partners, training, honours."""
+"""The talent app's figures (see ``wenshang.web.figures``): cadres, returnees, partners, training, honours."""
 from django.db.models import Q
 
-from wenshang.figures import Metric, year_of
+from wenshang.web.figures import Metric, year_of
 
 from .choices import HonourKind, PartySchoolLevel, TrainingKind
 from .models import TrainingAttendance

@@ -7,9 +7,9 @@ from django.db import models
 from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
 
-from wenshang.fields import IdNumberField, MobileField, date_order
-from wenshang.models import BaseModel
-from wenshang.validators import check_date_range
+from wenshang.kernel.fields import IdNumberField, MobileField, date_order
+from wenshang.kernel.models import BaseModel
+from wenshang.kernel.validators import check_date_range
 
 from .choices import (
     AssessmentKind,

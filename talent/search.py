@@ -1,7 +1,7 @@
-"""What the global search finds in the talent app (``wenshang.search`` finds this module).
+"""What the global search finds in the talent app (``wenshang.web.search`` finds this module).
 
 People are found by name only: their national ID number is never indexed as a code."""
-from wenshang.searchable import Searchable, register
+from wenshang.kernel.searchable import Searchable, register
 
 from .models import Person
 

@@ -10,7 +10,7 @@ picked from a list of thousands. County-level catalogues (recruiting stations, f
 batches, the First Secretary Alliance and its sub-alliances) are read by everyone and kept by
 county administrators and the talent department editor.
 """
-from wenshang.portal import ModelViews
+from wenshang.web.portal import ModelViews
 
 from . import filters, forms
 from .models import (

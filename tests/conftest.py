@@ -32,8 +32,8 @@ from django.test import TransactionTestCase
 from django.utils import translation
 
 from villages.models import County, Township, Village
-from wenshang.choices import Domain, Role
-from wenshang.models import User
+from wenshang.kernel.choices import Domain, Role
+from wenshang.kernel.models import User
 
 PASSWORD = "test-password-123"
 

@@ -1,4 +1,4 @@
-"""One factory for every registered entity (``wenshang.portal.REGISTRY``): a valid, saved record
+"""One factory for every registered entity (``wenshang.web.portal.REGISTRY``): a valid, saved record
 that belongs to a given township, with valid ID numbers and credit codes and the related records
 it needs made on the way.
 
@@ -34,7 +34,7 @@ from tests.grids import test_views as grid_tests
 from tests.talent import test_views as talent_tests
 from tests.talent.helpers import id_number, person, village
 from villages import models as vm
-from wenshang.validators import credit_check_char, id_check_char
+from wenshang.kernel.validators import credit_check_char, id_check_char
 
 DAY = dt.date(2024, 3, 1)  # the fixed clock of the tests
 MOMENT = timezone.make_aware(dt.datetime(2024, 3, 1, 9, 0))

@@ -203,7 +203,7 @@ class ModelViewTests:
         assert self.snapshot(obj) == before
 
     def test_api_editor_reads_changes_deletes_and_creates(self, users, township_a):
-        from wenshang.models import ObjectChange
+        from wenshang.kernel.models import ObjectChange
 
         obj = self.make(township_a)
         editor = self.api(user=users[self.editor])

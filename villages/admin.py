@@ -1,6 +1,6 @@
 from django.contrib import admin
 
-from wenshang.admin import ScopedModelAdmin, ScopedTabularInline
+from wenshang.web.admin import ScopedModelAdmin, ScopedTabularInline
 
 from .models import (
     CollectiveIncome,

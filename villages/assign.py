@@ -17,9 +17,9 @@ from django.utils.translation import gettext_lazy
 from django.views import View
 
 from alliances.models import Advisor, JointCommittee
-from wenshang.forms import bootstrap_errors
-from wenshang.scope import can
-from wenshang.services import save_scoped
+from wenshang.kernel.scope import can
+from wenshang.kernel.services import save_scoped
+from wenshang.web.forms import bootstrap_errors
 
 from .models import SurveyAssignment, SurveyRound, Township, Village
 

@@ -3,8 +3,8 @@ from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
 
 from alliances.models import Pairing
-from wenshang.filters import PortalFilterSet, township_filter, village_filter
-from wenshang.periods import reference_date
+from wenshang.kernel.periods import reference_date
+from wenshang.web.filters import PortalFilterSet, township_filter, village_filter
 
 from .choices import ProblemStatus, ProjectStatus
 from .models import (

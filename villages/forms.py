@@ -1,6 +1,6 @@
 from django.utils.translation import gettext_lazy as _
 
-from wenshang.forms import PortalModelForm
+from wenshang.web.forms import PortalModelForm
 
 from .models import Village
 

@@ -2,7 +2,7 @@
 incomes, villages, projects and targets. Examples are keyed by field name."""
 from django.utils.translation import gettext_lazy
 
-from wenshang.importable import Field, ImportSpec, ManyToMany, Ref, public, register
+from wenshang.kernel.importable import Field, ImportSpec, ManyToMany, Ref, public, register
 
 from .models import CollectiveIncome, County, Project, Target, Township, Village
 

@@ -1,8 +1,8 @@
-"""The villages app's figures (see ``wenshang.figures``): villages, honours, projects, incomes, visits."""
+"""The villages app's figures (see ``wenshang.web.figures``): villages, honours, projects, incomes, visits."""
 from django.db.models import Q
 
 from alliances.models import Pairing
-from wenshang.figures import Metric, year_of
+from wenshang.web.figures import Metric, year_of
 
 from .choices import ProjectKind, ProjectStatus, VillageHonourKind
 

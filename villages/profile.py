@@ -20,10 +20,11 @@ from finance.choices import LoanKind
 from finance.models import Homestead, LandTransaction, Loan
 from grids.models import Grid, GridWorker
 from talent.models import FirstSecretary, Person, ReserveCadre, Returnee, VillageSecretary
-from wenshang import figures, privacy
-from wenshang.periods import reference_date
-from wenshang.portal import detail_url
-from wenshang.scope import permission_filter
+from wenshang.kernel import privacy
+from wenshang.kernel.periods import reference_date
+from wenshang.kernel.scope import permission_filter
+from wenshang.web import figures
+from wenshang.web.portal import detail_url
 
 from .choices import ProblemStatus
 from .models import CollectiveIncome, Project, SurveyProblem, SurveyVisit, TierChange, Village, VillageHonour

@@ -25,8 +25,8 @@ from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.utils.translation import gettext as _
 
-from wenshang.models import User
-from wenshang.services import save_scoped
+from wenshang.kernel.models import User
+from wenshang.kernel.services import save_scoped
 
 from .models import TierChange, Village
 from .selectors import latest_tier_change

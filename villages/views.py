@@ -2,9 +2,9 @@ from django.core.exceptions import ValidationError
 from django.urls import path
 from django.utils.translation import gettext as _
 
-from wenshang.forms import PortalModelForm
-from wenshang.portal import ModelViews
-from wenshang.services import save_scoped
+from wenshang.kernel.services import save_scoped
+from wenshang.web.forms import PortalModelForm
+from wenshang.web.portal import ModelViews
 
 from . import filters, services
 from .assign import AssignView

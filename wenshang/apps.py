@@ -17,8 +17,8 @@ class WenshangConfig(AppConfig):
 
         from django.contrib import admin
 
-        from . import audit, search  # noqa: F401  (connect the change-log and search-index signals)
-        from .accounts import AdminLoginForm
-        from .dashboard import signals as dashboard_signals  # noqa: F401  (dashboards stale after a change)
+        from wenshang.accounts.views import AdminLoginForm
+        from wenshang.dashboard import signals as dashboard_signals  # noqa: F401  (dashboards stale after a change)
+        from wenshang.kernel import audit  # noqa: F401  (connect the change-log and search-index signals)
 
         admin.site.login_form = AdminLoginForm  # the lockout message on the admin's login page too

@@ -1,6 +1,6 @@
 """Celery, configured from Django settings (``CELERY_*``), with tasks found in every app.
 
-The changes a task makes are logged as the task's by ``wenshang.audit`` (its ``task_prerun`` and
+The changes a task makes are logged as the task's by ``wenshang.kernel.audit`` (its ``task_prerun`` and
 ``task_postrun`` handlers): this module is imported with the settings, before the models can be."""
 import os
 

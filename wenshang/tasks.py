@@ -3,11 +3,10 @@ module that does the work (HackSoft style)."""
 from celery import shared_task
 
 from villages.models import Township
-
-from . import figures
-from .imports import jobs
-from .imports.jobs import run_import  # noqa: F401 - wenshang.run_import: a spreadsheet import job, checked or written
-from .reports.tasks import build_report, quarterly_reports, send_queued  # noqa: F401 - the survey reports' tasks
+from wenshang.imports import jobs
+from wenshang.imports.jobs import run_import  # noqa: F401 - wenshang.run_import: a spreadsheet import job, checked or written
+from wenshang.reports.tasks import build_report, quarterly_reports, send_queued  # noqa: F401 - the survey reports' tasks
+from wenshang.web import figures
 
 
 @shared_task(name="wenshang.compute_figures")

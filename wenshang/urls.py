@@ -2,9 +2,10 @@ from django.contrib import admin
 from django.contrib.auth import views as auth_views
 from django.urls import include, path
 
-from . import csp, lookup
-from .accounts import LoginForm
-from .dashboard.views import home
+from wenshang.accounts.views import LoginForm
+from wenshang.dashboard.views import home
+from wenshang.kernel import csp
+from wenshang.web import lookup
 
 urlpatterns = [
     path("", home, name="home"),
@@ -14,9 +15,10 @@ urlpatterns = [
     path("accounts/password/done/", auth_views.PasswordChangeDoneView.as_view(), name="password_change_done"),
     path("i18n/", include("django.conf.urls.i18n")),
     path(csp.REPORT_PATH.lstrip("/"), csp.report, name="csp_report"),
-    path("accounts/", include("wenshang.urls_accounts")),
-    path("imports/", include("wenshang.urls_imports")),
-    path("", include("wenshang.urls_search")),
+    path("accounts/", include("wenshang.accounts.urls")),
+    path("accounts/", include("wenshang.api.page_urls")),
+    path("imports/", include("wenshang.imports.urls")),
+    path("", include("wenshang.search.urls")),
     path("lookup/<str:label>/", lookup.lookup_view, name="lookup"),
     path("admin/", admin.site.urls),
     path("api/", include("wenshang.api.urls")),

@@ -42,7 +42,7 @@ from alliances.views import (
 from tests.alliances.listing import ListedByLink
 from tests.viewtests import ModelViewTests
 from villages.models import Village
-from wenshang.validators import credit_check_char
+from wenshang.kernel.validators import credit_check_char
 
 DAY = dt.date(2024, 3, 1)
 

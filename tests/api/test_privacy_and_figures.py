@@ -9,8 +9,8 @@ from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
 from tests.finance.test_views import homestead
-from wenshang import figures
-from wenshang.models import PersonalDataAccess
+from wenshang.kernel.models import PersonalDataAccess
+from wenshang.web import figures
 
 PARCELS = "/api/v1/finance/homesteads/"
 

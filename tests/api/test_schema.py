@@ -7,7 +7,7 @@ import yaml
 from django.contrib.staticfiles import finders
 from drf_spectacular.validation import validate_schema
 
-from wenshang.portal import REGISTRY
+from wenshang.web.portal import REGISTRY
 
 CJK = re.compile(r"[\u4e00-\u9fff]")
 

@@ -31,8 +31,8 @@ import wenshang.urls  # noqa: F401  (loads every app's views, which fill REGISTR
 from villages.models import County, Township, Village
 from wenshang.api.auth import TokenRateThrottle
 from wenshang.api.tokens import create_token
-from wenshang.portal import REGISTRY
-from wenshang.validators import credit_check_char, id_check_char
+from wenshang.kernel.validators import credit_check_char, id_check_char
+from wenshang.web.portal import REGISTRY
 
 # The coverage phase (every boundary value and missing field of every parameter, deterministic)
 # sends about 130 requests per operation, about seven minutes for the whole API: left out of the

@@ -12,7 +12,8 @@ from django.utils import timezone
 from rest_framework.test import APIClient
 
 from wenshang.api import auth
-from wenshang.models import ApiToken, User
+from wenshang.api.models import ApiToken
+from wenshang.kernel.models import User
 
 VILLAGES = "/api/v1/villages/villages/"
 

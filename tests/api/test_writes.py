@@ -12,7 +12,7 @@ from tests.finance.test_views import homestead
 from tests.grids.test_views import household_in
 from tests.talent.helpers import id_number
 from villages.models import TierChange
-from wenshang.models import ObjectChange
+from wenshang.kernel.models import ObjectChange
 
 LOANS = "/api/v1/finance/loans/"
 PARCELS = "/api/v1/finance/homesteads/"

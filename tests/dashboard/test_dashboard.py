@@ -12,10 +12,11 @@ from django.test.utils import CaptureQueriesContext
 from alliances.models import JointCommittee, JointCommitteeVillage
 from finance.models import AgriLoanReport, Homestead
 from villages.models import Village
-from wenshang import audit, figures
-from wenshang.bulk import fast_insert
 from wenshang.dashboard import data as dash
 from wenshang.dashboard import views
+from wenshang.kernel import audit
+from wenshang.kernel.bulk import fast_insert
+from wenshang.web import figures
 
 pytestmark = pytest.mark.django_db
 
@@ -187,7 +188,7 @@ def test_map_data_gives_each_village_its_tier_zone_and_parcels(client, official,
 
 def test_the_drill_of_every_figure_names_a_list_and_a_known_filter():
     """Each drill's list page exists and each of its query parameters is a filter of that list."""
-    from wenshang.portal import REGISTRY
+    from wenshang.web.portal import REGISTRY
 
     for key, drill in figures.drills().items():
         url = views.drill_url(key, 1)

@@ -12,10 +12,10 @@ from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
 from villages.models import Township, Village
-from wenshang import figures
 from wenshang.dashboard import data as dash
 from wenshang.dashboard import views
-from wenshang.models import User
+from wenshang.kernel.models import User
+from wenshang.web import figures
 
 pytestmark = pytest.mark.slow
 

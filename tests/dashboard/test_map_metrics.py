@@ -14,8 +14,8 @@ from django.test.utils import CaptureQueriesContext
 
 from finance.models import Homestead
 from villages.models import Village
-from wenshang import figures
 from wenshang.dashboard import geo
+from wenshang.web import figures
 
 pytestmark = pytest.mark.django_db
 

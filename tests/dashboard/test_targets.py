@@ -19,7 +19,7 @@ from tests.viewtests import ModelViewTests
 from villages.models import CollectiveIncome, SurveyRound, SurveyVisit, Target, Village
 from villages.views import TargetViews
 from wenshang.dashboard import targets
-from wenshang.validators import credit_check_char, id_check_char
+from wenshang.kernel.validators import credit_check_char, id_check_char
 
 pytestmark = pytest.mark.django_db
 AS_OF = dt.date(2024, 6, 30)

@@ -20,7 +20,7 @@ def clerk(make_user, township_a):
 
 def test_clerk_imports_a_spreadsheet_with_mistakes_then_fixes_it(live_server, page, shots, clerk, village_a, village_b, tmp_path):
     base = live_server.url
-    from wenshang import search
+    from wenshang.web import search
 
     search.rebuild()
     page.goto(f"{base}/accounts/login/")

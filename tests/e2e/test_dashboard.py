@@ -6,7 +6,7 @@ import re
 
 import pytest
 
-from wenshang import figures
+from wenshang.web import figures
 
 pytestmark = [pytest.mark.slow, pytest.mark.django_db(transaction=True)]
 

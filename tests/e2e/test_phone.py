@@ -17,9 +17,10 @@ import wenshang.urls  # noqa: F401  (loads every app's views, which fill REGISTR
 from grids.models import Household
 from villages.models import Village
 from wenshang.api.tokens import create_token
-from wenshang.models import ImportJob, User
-from wenshang.portal import REGISTRY
+from wenshang.imports.models import ImportJob
+from wenshang.kernel.models import User
 from wenshang.reports import data, services
+from wenshang.web.portal import REGISTRY
 
 pytestmark = [pytest.mark.slow, pytest.mark.django_db(transaction=True)]
 

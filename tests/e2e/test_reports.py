@@ -9,8 +9,8 @@ from openpyxl import load_workbook
 
 from tests.reports.fixtures import survey  # noqa: F401 - the surveyed county
 from tests.wenshang.test_worker import worker  # noqa: F401 - the worker process fixture
-from wenshang.models import Report
 from wenshang.reports import data, services
+from wenshang.reports.models import Report
 
 pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.worker]
 

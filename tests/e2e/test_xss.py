@@ -29,8 +29,8 @@ from villages.models import (
     Township,
     Village,
 )
-from wenshang.choices import Role
-from wenshang.validators import credit_check_char, id_check_char
+from wenshang.kernel.choices import Role
+from wenshang.kernel.validators import credit_check_char, id_check_char
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -214,7 +214,7 @@ def test_no_payload_runs_anywhere_the_administrator_looks(live_server, page, mak
     make_user("county_admin", role=Role.ADMIN, first_name="管理员" + IMG)
     base = live_server.url
     watch = Watch(page)
-    caplog.set_level(logging.WARNING, logger="wenshang.csp")
+    caplog.set_level(logging.WARNING, logger="wenshang.kernel.csp")
 
     page.goto(f"{base}/accounts/login/")
     page.fill("#id_username", "county_admin")
@@ -269,7 +269,7 @@ def test_no_payload_runs_anywhere_the_administrator_looks(live_server, page, mak
     page.goto(f"{base}/search/?q=" + quote("石楼"))
     assert villages[0].name in page.inner_text("main")
 
-    reports = [r.getMessage() for r in caplog.records if r.name == "wenshang.csp"]
+    reports = [r.getMessage() for r in caplog.records if r.name == "wenshang.kernel.csp"]
     assert reports == []
 
 
@@ -282,7 +282,7 @@ def test_what_the_inline_handlers_did_still_works_under_the_policy(live_server, 
     make_user("county_admin", role=Role.ADMIN)
     base = live_server.url
     watch = Watch(page)
-    caplog.set_level(logging.WARNING, logger="wenshang.csp")
+    caplog.set_level(logging.WARNING, logger="wenshang.kernel.csp")
     page.context.grant_permissions(["clipboard-read", "clipboard-write"])
     page.goto(f"{base}/accounts/login/")
     page.fill("#id_username", "county_admin")
@@ -335,4 +335,4 @@ def test_what_the_inline_handlers_did_still_works_under_the_policy(live_server, 
     assert page.locator("#report-versions tbody tr").count() == 1
 
     assert watch.csp == [] and watch.dialogs == []
-    assert [r for r in caplog.records if r.name == "wenshang.csp"] == []
+    assert [r for r in caplog.records if r.name == "wenshang.kernel.csp"] == []

@@ -12,17 +12,17 @@ from openpyxl import load_workbook
 
 from talent.models import Person, Returnee
 from villages.models import Project, Village
-from wenshang.choices import Role
-from wenshang.filters import PortalFilterSet
-from wenshang.models import PersonalDataAccess
-from wenshang.portal import REGISTRY, ModelViews
+from wenshang.kernel.choices import Role
+from wenshang.kernel.models import PersonalDataAccess
+from wenshang.web.filters import PortalFilterSet
+from wenshang.web.portal import REGISTRY, ModelViews
 
 pytestmark = pytest.mark.django_db
 PEOPLE = "export-test-people"
 
 
 def id_number(n):
-    from wenshang.validators import id_check_char
+    from wenshang.kernel.validators import id_check_char
 
     first = f"370830199001011{n:02d}"
     return first + id_check_char(first)

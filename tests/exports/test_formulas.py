@@ -16,9 +16,10 @@ from openpyxl import load_workbook
 
 from tests.reports import fixtures as report_fixtures
 from tests.viewtests import ModelViewTests
-from wenshang import exports, imports
-from wenshang.portal import REGISTRY
-from wenshang.spreadsheets import csv_value, formula_like
+from wenshang import imports
+from wenshang.exports import views as exports
+from wenshang.kernel.spreadsheets import csv_value, formula_like
+from wenshang.web.portal import REGISTRY
 
 pytestmark = pytest.mark.django_db
 survey = report_fixtures.survey  # the surveyed county of the report tests

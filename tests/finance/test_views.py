@@ -14,7 +14,7 @@ from finance.views import (
 )
 from tests.talent.helpers import CountyLevelTests, id_number, person, village
 from tests.viewtests import ModelViewTests
-from wenshang.models import PersonalDataAccess
+from wenshang.kernel.models import PersonalDataAccess
 
 
 def homestead(township, n=0, v=None, **extra):

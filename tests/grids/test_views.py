@@ -22,8 +22,8 @@ from grids.views import (
 from tests.alliances.listing import ListedByLink
 from tests.viewtests import ModelViewTests
 from villages.models import Village
-from wenshang.models import ObjectChange
-from wenshang.validators import id_check_char
+from wenshang.kernel.models import ObjectChange
+from wenshang.kernel.validators import id_check_char
 
 DAY = dt.date(2024, 3, 1)
 

@@ -9,7 +9,7 @@ import openpyxl
 import pytest
 
 from finance.models import Homestead
-from wenshang.validators import id_check_char
+from wenshang.kernel.validators import id_check_char
 
 HOMESTEAD_HEADERS = ["村代码", "宗地代码", "不动产权证书号", "使用权人", "使用权人身份证号码", "面积（平方米）", "用途",
                      "建成年份", "纬度", "经度", "调查日期"]

@@ -5,7 +5,8 @@ from django.urls import reverse
 
 from finance.models import Homestead
 from wenshang import imports, tasks
-from wenshang.models import ImportJob, ObjectChange
+from wenshang.imports.models import ImportJob
+from wenshang.kernel.models import ObjectChange
 
 from .conftest import HOMESTEAD_HEADERS, parcel_row, table, write_csv
 

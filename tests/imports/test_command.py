@@ -11,7 +11,7 @@ from django.core.management.base import CommandError
 from django.db import connection
 
 from finance.models import Homestead
-from wenshang.models import ObjectChange
+from wenshang.kernel.models import ObjectChange
 
 from .conftest import HOMESTEAD_HEADERS, parcel_row, table, write_csv, write_xlsx
 

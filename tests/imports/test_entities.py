@@ -14,7 +14,7 @@ from grids.models import CreditRecord, Grid, Household
 from talent.models import Person, RecruitingStation, Training, VillageSecretary
 from villages.models import Project, Village
 from wenshang import imports
-from wenshang.models import ObjectChange
+from wenshang.kernel.models import ObjectChange
 
 from .conftest import idn, table
 
@@ -259,7 +259,7 @@ def test_references_outside_the_users_reach_are_not_found(files, world, staff_b,
 
 
 def test_imported_records_are_found_by_the_global_search(files, world, staff_a):
-    from wenshang.models import SearchEntry
+    from wenshang.web.models import SearchEntry
 
     imports.import_file("people", write(files, "people", ROWS["people"]), staff_a)
     imports.import_file("enterprises", write(files, "enterprises", ROWS["enterprises"]), staff_a)

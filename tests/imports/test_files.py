@@ -9,7 +9,7 @@ import pytest
 
 from villages.models import CollectiveIncome
 from wenshang import imports
-from wenshang.models import ObjectChange
+from wenshang.kernel.models import ObjectChange
 
 from .conftest import INCOME_HEADERS, income_row, table
 

@@ -18,7 +18,7 @@ from django.urls import NoReverseMatch, reverse
 from talent.models import Person
 from villages.models import CollectiveIncome
 from wenshang import imports
-from wenshang.models import ImportJob
+from wenshang.imports.models import ImportJob
 from wenshang.tasks import purge_imports
 
 from .conftest import INCOME_HEADERS, idn, income_row, table, write_csv

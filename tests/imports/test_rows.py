@@ -11,8 +11,8 @@ from alliances.models import Enterprise
 from finance.models import Homestead
 from villages.models import CollectiveIncome
 from wenshang import imports
-from wenshang.models import ObjectChange
-from wenshang.validators import validate_credit_code, validate_id_number, validate_non_negative
+from wenshang.kernel.models import ObjectChange
+from wenshang.kernel.validators import validate_credit_code, validate_id_number, validate_non_negative
 
 from .conftest import HOMESTEAD_HEADERS, INCOME_HEADERS, idn, income_row, parcel_row, table
 
@@ -265,7 +265,7 @@ def test_many_problems_are_capped(files, staff_a, village_a, monkeypatch):
 
 
 def test_the_change_log_of_new_records_is_what_log_bulk_create_writes(files, staff_a, village_a):
-    from wenshang import audit
+    from wenshang.kernel import audit
 
     imports.import_file("homesteads", files.csv(table(HOMESTEAD_HEADERS, [parcel_row(village_a.code, n) for n in (1, 2)])), staff_a,
                         source="web")

@@ -6,8 +6,9 @@ import pytest
 from django.urls import reverse
 
 from finance.models import Homestead
-from wenshang.choices import Role
-from wenshang.models import ImportJob, ObjectChange
+from wenshang.imports.models import ImportJob
+from wenshang.kernel.choices import Role
+from wenshang.kernel.models import ObjectChange
 
 from .conftest import HOMESTEAD_HEADERS, parcel_row, table, write_csv
 

@@ -1,4 +1,4 @@
-"""Every metric (``wenshang.figures``), in every scope, is the same number wherever it is shown: the
+"""Every metric (``wenshang.web.figures``), in every scope, is the same number wherever it is shown: the
 catalogue's ``compute()`` and one-statement ``drill_values()``, the list page its drill-down opens
 (count or sum of the listed rows), ``/api/v1/figures/``, the annual targets' achievement and the
 quarterly report's XLSX."""
@@ -17,11 +17,11 @@ from finance.choices import HomesteadUse, LoanKind
 from talent.choices import HonourKind, PartySchoolLevel, TrainingKind
 from villages.choices import ProjectKind, ProjectStatus, VillageHonourKind
 from villages.models import Township, Village
-from wenshang import figures
 from wenshang.dashboard import targets
-from wenshang.periods import previous_quarter, quarter_dates, year_dates
+from wenshang.kernel.periods import previous_quarter, quarter_dates, year_dates
 from wenshang.reports import data as report_data
 from wenshang.reports import xlsx
+from wenshang.web import figures
 
 Q1, Q2 = dt.date(2024, 2, 10), dt.date(2024, 5, 10)  # a day of the report's previous quarter and of its quarter
 EARLIER = dt.date(2023, 8, 1)

@@ -4,8 +4,8 @@ from unittest import mock
 import pytest
 from django.core.management import CommandError, call_command
 
-from wenshang.models import Report
 from wenshang.reports import tasks
+from wenshang.reports.models import Report
 
 
 @pytest.mark.django_db

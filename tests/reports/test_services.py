@@ -11,8 +11,8 @@ from celery.schedules import crontab
 from django.conf import settings
 from django.utils import timezone
 
-from wenshang.models import Report
 from wenshang.reports import data, services, tasks
+from wenshang.reports.models import Report
 
 pytestmark = pytest.mark.django_db
 Status = Report.Status

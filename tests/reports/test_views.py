@@ -4,8 +4,8 @@ from unittest import mock
 import pytest
 from django.urls import reverse
 
-from wenshang.models import Report
 from wenshang.reports import data, services, tasks
+from wenshang.reports.models import Report
 
 pytestmark = pytest.mark.django_db
 

@@ -17,8 +17,8 @@ from django.urls import reverse
 from tests.wenshang.test_worker import database_url
 from villages.models import Village
 from wenshang.celery import app
-from wenshang.models import Report
 from wenshang.reports import data, services
+from wenshang.reports.models import Report
 
 ROOT = Path(__file__).resolve().parents[2]
 pytestmark = [pytest.mark.worker, pytest.mark.skipif(not Path("/usr/bin/redis-server").exists() and not

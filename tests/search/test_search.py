@@ -8,9 +8,9 @@ from django.urls import reverse
 from alliances.models import Alliance, Enterprise
 from talent.models import Person
 from villages.models import Project, Village
-from wenshang import search
-from wenshang.models import SearchEntry
-from wenshang.validators import credit_check_char, id_check_char
+from wenshang.kernel.validators import credit_check_char, id_check_char
+from wenshang.web import search
+from wenshang.web.models import SearchEntry
 
 pytestmark = pytest.mark.django_db
 

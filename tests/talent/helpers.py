@@ -3,7 +3,7 @@ import itertools
 
 from talent.models import Person
 from villages.models import Village
-from wenshang.validators import id_check_char
+from wenshang.kernel.validators import id_check_char
 
 _numbers = itertools.count(1)
 

@@ -46,9 +46,9 @@ from talent.views import (
 )
 from tests.talent.helpers import CountyLevelTests, id_number, person, village
 from tests.viewtests import ModelViewTests
-from wenshang.choices import Role
-from wenshang.models import PersonalDataAccess
-from wenshang.validators import mask_id_number
+from wenshang.kernel.choices import Role
+from wenshang.kernel.models import PersonalDataAccess
+from wenshang.kernel.validators import mask_id_number
 
 
 def secretary(township, n=0):

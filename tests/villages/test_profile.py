@@ -10,9 +10,9 @@ from finance.models import Homestead, LandTransaction, Loan
 from grids.models import Grid, GridWorker
 from talent.models import FirstSecretary, FirstSecretaryBatch, Person, RecruitingStation, ReserveCadre, Returnee, VillageSecretary
 from villages.models import CollectiveIncome, Project, SurveyProblem, SurveyRound, SurveyVisit, TierChange, VillageHonour
-from wenshang.choices import Role
-from wenshang.models import PersonalDataAccess
-from wenshang.validators import credit_check_char, id_check_char
+from wenshang.kernel.choices import Role
+from wenshang.kernel.models import PersonalDataAccess
+from wenshang.kernel.validators import credit_check_char, id_check_char
 
 pytestmark = pytest.mark.django_db
 
@@ -209,7 +209,7 @@ def test_the_problem_list_filters_overdue_problems_as_the_board_counts_them(clie
     assert sorted(p.description for p in not_overdue) == sorted(["问题1", "已销号"])
 
 
-# -- money reads one way (wenshang.formats) ------------------------------------------------------------
+# -- money reads one way (wenshang.kernel.formats) ------------------------------------------------------------
 @pytest.mark.parametrize(("value", "shown"), [
     (None, "—"),
     (0, "0.00元"),
@@ -230,7 +230,7 @@ def test_the_money_filter(value, shown):
 
 
 def test_areas_and_counts_read_with_thousands_separators():
-    from wenshang import formats
+    from wenshang.kernel import formats
 
     assert formats.area(Decimal("1221.42")) == "1,221.42亩"
     assert formats.area(Decimal("12345.6"), "m2") == "12,345.60 m²"

@@ -11,7 +11,7 @@ from tests.viewtests import ModelViewTests
 from villages.models import TierChange, Village
 from villages.services import change_tier, edit_tier_change
 from villages.views import TierChangeViews
-from wenshang.models import ObjectChange
+from wenshang.kernel.models import ObjectChange
 
 ADD = "villages:tierchange_add"
 

@@ -12,9 +12,9 @@ from django.utils import translation
 from django.utils.translation import gettext, ngettext
 
 from tests.conftest import PASSWORD
-from wenshang import accounts
-from wenshang.choices import Domain, Role
-from wenshang.models import User
+from wenshang.accounts import views as accounts
+from wenshang.kernel.choices import Domain, Role
+from wenshang.kernel.models import User
 
 LOGIN = "/accounts/login/"
 NEW_PASSWORD = "Wenshang-new-pass-2024"

@@ -67,12 +67,16 @@ from villages.models import (
     Village,
     VillageHonour,
 )
-from wenshang.admin import ScopedModelAdmin
+from wenshang.api.models import ApiToken
 from wenshang.api.tokens import create_token
-from wenshang.models import ApiToken, ImportJob, ObjectChange, PersonalDataAccess, Report, SearchEntry, User
-from wenshang.portal import REGISTRY
-from wenshang.scope import can, permission_filter
-from wenshang.validators import credit_check_char, id_check_char
+from wenshang.imports.models import ImportJob
+from wenshang.kernel.models import ObjectChange, PersonalDataAccess, User
+from wenshang.kernel.scope import can, permission_filter
+from wenshang.kernel.validators import credit_check_char, id_check_char
+from wenshang.reports.models import Report
+from wenshang.web.admin import ScopedModelAdmin
+from wenshang.web.models import SearchEntry
+from wenshang.web.portal import REGISTRY
 
 APP_LABELS = ["villages", "alliances", "grids", "finance", "talent", "wenshang"]
 D = datetime.date(2024, 3, 1)

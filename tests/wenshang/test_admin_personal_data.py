@@ -1,6 +1,6 @@
 """Personal data in the admin and in the change log: national ID and mobile numbers are masked for
 users without the right (``User.may_see_personal_data``), shown in full to users with it, and every
-unmasked view is recorded in ``PersonalDataAccess``, as on the portal (``wenshang.privacy``).
+unmasked view is recorded in ``PersonalDataAccess``, as on the portal (``wenshang.kernel.privacy``).
 
 Every model with a personal field (``privacy.personal_fields`` over all models) is covered: a new
 one fails ``test_every_model_with_personal_data_is_covered`` until it is added to ``RECORDS``.
@@ -20,11 +20,11 @@ from finance.models import FinanceViceMayor, Homestead, Loan
 from grids.models import Grid, GridWorker, Household
 from talent.models import Person
 from tests.wenshang.test_admin import post_data
-from wenshang import privacy
-from wenshang.choices import Role
-from wenshang.models import ObjectChange, PersonalDataAccess
-from wenshang.portal import detail_url
-from wenshang.validators import id_check_char, mask_id_number, mask_phone
+from wenshang.kernel import privacy
+from wenshang.kernel.choices import Role
+from wenshang.kernel.models import ObjectChange, PersonalDataAccess
+from wenshang.kernel.validators import id_check_char, mask_id_number, mask_phone
+from wenshang.web.portal import detail_url
 
 D = dt.date(2024, 3, 1)  # every date of these records: the tests never read today's date
 
@@ -272,7 +272,7 @@ def test_the_portal_history_masks_personal_values_without_the_right(client, worl
 
 def test_the_change_log_display_masks_every_personal_value(world):
     """The ``changes`` column and the before/after JSON of a masked entry."""
-    from wenshang.admin import masked_change
+    from wenshang.web.admin import masked_change
 
     _homestead, entry = homestead_update(world)
     masked = masked_change(entry)

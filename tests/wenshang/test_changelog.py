@@ -1,4 +1,4 @@
-"""The change log (``wenshang.audit`` → ``wenshang.ObjectChange``): who changed what, from where,
+"""The change log (``wenshang.kernel.audit`` → ``wenshang.ObjectChange``): who changed what, from where,
 with the values before and after."""
 import sys
 from datetime import date
@@ -12,9 +12,10 @@ from django.contrib.contenttypes.models import ContentType
 from grids.models import Grid
 from villages.choices import ProjectKind, Tier
 from villages.models import Project, Township, Village
-from wenshang import audit, celery_app
-from wenshang.models import ObjectChange
-from wenshang.scope import ACTIONS
+from wenshang import celery_app
+from wenshang.kernel import audit
+from wenshang.kernel.models import ObjectChange
+from wenshang.kernel.scope import ACTIONS
 
 
 @shared_task

@@ -1,10 +1,10 @@
 """The checklist of a registered entity ("Adding a model" in README.md): every entity of
-``wenshang.portal.REGISTRY`` has all of its pieces, and this test names the one that is missing.
+``wenshang.web.portal.REGISTRY`` has all of its pieces, and this test names the one that is missing.
 
 For each entity: its pages (list, add, detail, edit, delete URLs resolve), a FilterSet and a form
 class of its model, an admin registration, a REST endpoint answering the county administrator,
 an import spec that is its own where it is importable (``wenshang.imports.SPECS``), search
-entries where the search registry names the model (``wenshang.search.KINDS``), the reusable view
+entries where the search registry names the model (``wenshang.web.search.KINDS``), the reusable view
 tests (a ``ModelViewTests`` subclass with its config in a collected test module), a factory
 (``tests.factories``) whose record is valid and in its township's scope, and Chinese names.
 """
@@ -24,8 +24,9 @@ from django.utils import translation
 import wenshang.urls  # noqa: F401  (loads every app's views, which fill REGISTRY)
 from tests.factories import FACTORIES, make
 from tests.viewtests import ModelViewTests
-from wenshang import imports, search
-from wenshang.portal import REGISTRY
+from wenshang import imports
+from wenshang.web import search
+from wenshang.web.portal import REGISTRY
 
 PLURALS = sorted(REGISTRY)
 ACTIONS = ("list", "add", "detail", "edit", "delete")
@@ -172,7 +173,7 @@ def test_factory_overrides_are_checked_and_saved(township_a):
     from django.core.exceptions import ValidationError
 
     from villages.models import CollectiveIncome, Village
-    from wenshang.models import ObjectChange
+    from wenshang.kernel.models import ObjectChange
 
     assert Village.objects.get(pk=make(Village, township_a, 7, name="改名村").pk).name == "改名村"
     with pytest.raises(ValidationError):

@@ -11,7 +11,7 @@ from django.conf import settings
 from django.template.utils import get_app_template_dirs
 from django.test import Client
 
-from wenshang import csp
+from wenshang.kernel import csp
 
 pytestmark = pytest.mark.django_db
 
@@ -103,10 +103,10 @@ REPORT = {"csp-report": {
 
 def test_a_violation_report_is_logged_and_answered_204(caplog):
     browser = Client(enforce_csrf_checks=True)  # a browser's report carries no CSRF token
-    with caplog.at_level(logging.WARNING, logger="wenshang.csp"):
+    with caplog.at_level(logging.WARNING, logger="wenshang.kernel.csp"):
         response = browser.post("/csp-report/", json.dumps(REPORT), content_type="application/csp-report")
     assert response.status_code == 204
-    [record] = [r for r in caplog.records if r.name == "wenshang.csp"]
+    [record] = [r for r in caplog.records if r.name == "wenshang.kernel.csp"]
     message = record.getMessage()
     assert "script-src-elem" in message and "/dashboard/map/" in message
     assert "\n" not in message and "original-policy" not in message  # known fields only, on one line
@@ -116,17 +116,17 @@ def test_a_violation_report_is_logged_and_answered_204(caplog):
 def test_the_reporting_api_format_is_read_too(caplog):
     body = [{"type": "csp-violation", "body": {"documentURL": "http://testserver/", "effectiveDirective": "script-src-elem",
                                                "blockedURL": "inline", "disposition": "enforce"}}]
-    with caplog.at_level(logging.WARNING, logger="wenshang.csp"):
+    with caplog.at_level(logging.WARNING, logger="wenshang.kernel.csp"):
         response = Client().post("/csp-report/", json.dumps(body), content_type="application/reports+json")
     assert response.status_code == 204
     assert "script-src-elem" in caplog.records[-1].getMessage()
 
 
 def test_the_report_endpoint_refuses_large_bodies_and_other_methods(caplog):
-    with caplog.at_level(logging.WARNING, logger="wenshang.csp"):
+    with caplog.at_level(logging.WARNING, logger="wenshang.kernel.csp"):
         big = Client().post("/csp-report/", json.dumps({"csp-report": {"blocked-uri": "x" * (csp.REPORT_MAX_BYTES + 10)}}),
                             content_type="application/csp-report")
         broken = Client().post("/csp-report/", b"not json", content_type="application/csp-report")
         assert big.status_code == 413 and broken.status_code == 400
         assert Client().get("/csp-report/").status_code == 405
-    assert [r for r in caplog.records if r.name == "wenshang.csp"] == []
+    assert [r for r in caplog.records if r.name == "wenshang.kernel.csp"] == []

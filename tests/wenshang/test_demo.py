@@ -20,10 +20,10 @@ from finance.choices import LoanKind
 from finance.models import AgriLoanReport, Homestead, Loan
 from talent.models import Person, Returnee
 from villages.models import SurveyRound, Township, Village
-from wenshang import figures
-from wenshang.choices import Role
-from wenshang.models import ObjectChange, User
-from wenshang.validators import validate_credit_code, validate_id_number
+from wenshang.kernel.choices import Role
+from wenshang.kernel.models import ObjectChange, User
+from wenshang.kernel.validators import validate_credit_code, validate_id_number
+from wenshang.web import figures
 
 pytestmark = pytest.mark.slow
 
@@ -300,7 +300,7 @@ def test_a_township_token_walks_every_endpoint_and_finds_nothing_it_may_not_see(
 
     from villages.models import Township, Village
     from wenshang.api.urls import app_routes  # noqa: F401 - registers every app's ModelViews
-    from wenshang.portal import REGISTRY
+    from wenshang.web.portal import REGISTRY
 
     township = Township.objects.get(code="370830104")
     token = make_token("寅寺镇系统", township=township, read_only=True)

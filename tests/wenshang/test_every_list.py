@@ -5,7 +5,7 @@ from django.urls import reverse
 
 import wenshang.urls  # noqa: F401  (loads every app's views, which fill REGISTRY)
 from wenshang.imports import SPECS
-from wenshang.portal import REGISTRY
+from wenshang.web.portal import REGISTRY
 
 
 @pytest.mark.parametrize("plural", sorted(REGISTRY))

@@ -17,7 +17,7 @@ def test_a_grid_workers_phone_is_masked_in_the_edit_form_and_kept_when_posted_ba
 
 
 def test_a_privileged_user_sees_it_in_full_and_the_view_is_recorded(client, make_user, village_a):
-    from wenshang.models import PersonalDataAccess
+    from wenshang.kernel.models import PersonalDataAccess
 
     grid = Grid.objects.create(village=village_a, code=f"{village_a.code}001", name="第一网格")
     worker = GridWorker.objects.create(grid=grid, name="林传宝", role="worker", phone="13612345678", start_date=dt.date(2022, 1, 1))

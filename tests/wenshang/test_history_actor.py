@@ -13,7 +13,7 @@ from finance.models import Homestead
 from tests.imports.conftest import HOMESTEAD_HEADERS, parcel_row, table, write_xlsx
 from villages.models import TierChange, Village
 from villages.services import change_tier
-from wenshang import audit
+from wenshang.kernel import audit
 
 
 def history(client, url):

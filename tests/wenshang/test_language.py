@@ -32,7 +32,7 @@ def test_every_list_page_stays_chinese_after_the_api_schema_was_made(client, adm
     forms must keep their Chinese labels afterwards (they used to show "Kind", "Status" …)."""
     import re
 
-    from wenshang.portal import REGISTRY
+    from wenshang.web.portal import REGISTRY
 
     client.force_login(admin_user)
     assert client.get("/api/schema/").status_code == 200

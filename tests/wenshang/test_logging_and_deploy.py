@@ -74,7 +74,7 @@ def clock():
 def json_logs():
     """The site's logging configured as in production (JSON lines), written to a buffer.
     ``json_logs.lines()`` → the log lines parsed. The test settings' logging is restored after."""
-    from wenshang import logs
+    from wenshang.kernel import logs
 
     config = logs.logging_config(log_format="json", level="WARNING")
     logging.config.dictConfig(config)
@@ -162,7 +162,7 @@ def login_views(patterns):
 
 def test_every_login_form_gives_the_lockout_message():
     """A login page added later, with Django's plain form, would say "wrong password" to a locked user."""
-    from wenshang.accounts import LockoutMessageMixin
+    from wenshang.accounts.views import LockoutMessageMixin
 
     views = list(login_views(get_resolver().url_patterns))
     assert views  # the portal's login page at least
@@ -267,7 +267,7 @@ def test_administrators_get_a_mail_for_a_server_error(db, settings):
 
 
 def test_sentry_events_carry_the_request_id_and_no_request_data():
-    from wenshang import logs
+    from wenshang.kernel import logs
 
     event = {
         "request": {"url": "https://portal/x/", "query_string": f"q={ID_NUMBER}", "data": {"password": "p"}, "cookies": {"a": "b"}},

@@ -1,4 +1,4 @@
-"""Choices of records from big tables are looked up as the user types (wenshang.lookup): the
+"""Choices of records from big tables are looked up as the user types (wenshang.web.lookup): the
 form pages stay small whatever the number of households or survey visits, the suggestions are
 the user's records only, a forged id is refused next to the field, and the list filters read
 全部 / 是 / 否 instead of --------- / 未知."""
@@ -11,7 +11,7 @@ from django.urls import reverse
 import wenshang.urls  # noqa: F401  (loads every app's views, which fill REGISTRY)
 from grids.models import CreditRecord, Grid, Household
 from villages.models import SurveyRound, SurveyVisit, Village
-from wenshang.portal import REGISTRY
+from wenshang.web.portal import REGISTRY
 
 MANY = 1500
 MAX_PAGE = 100 * 1024

@@ -1,6 +1,6 @@
-"""``Model.objects.restrict(user, action)``, ``wenshang.scope.can`` and ``wenshang.services.save_scoped``.
+"""``Model.objects.restrict(user, action)``, ``wenshang.kernel.scope.can`` and ``wenshang.kernel.services.save_scoped``.
 
-The table below is the rule book of ``wenshang.scope``, one case per role × model × action:
+The table below is the rule book of ``wenshang.kernel.scope``, one case per role × model × action:
 
 - county administrator and superuser: every row, every action;
 - county official: reads every row, changes nothing;
@@ -23,11 +23,11 @@ from finance.models import Homestead, Loan
 from grids.models import Grid
 from talent.models import RecruitingStation
 from villages.models import Township, Village
-from wenshang.choices import Role
-from wenshang.models import ObjectChange, User
-from wenshang.scope import ACTIONS, can, permission_filter
-from wenshang.services import delete_scoped, save_scoped
-from wenshang.validators import id_check_char
+from wenshang.kernel.choices import Role
+from wenshang.kernel.models import ObjectChange, User
+from wenshang.kernel.scope import ACTIONS, can, permission_filter
+from wenshang.kernel.services import delete_scoped, save_scoped
+from wenshang.kernel.validators import id_check_char
 
 ID_NUMBER = "37083019800101123" + id_check_char("37083019800101123")
 

@@ -16,11 +16,11 @@ from grids.models import CreditRecord, Grid, Household
 from grids.selectors import village_ranking
 from grids.services import add_credit_record, delete_credit_record
 from villages.models import Village
-from wenshang import audit
-from wenshang.models import ObjectChange
-from wenshang.scope import can
-from wenshang.services import save_scoped
-from wenshang.validators import id_check_char
+from wenshang.kernel import audit
+from wenshang.kernel.models import ObjectChange
+from wenshang.kernel.scope import can
+from wenshang.kernel.services import save_scoped
+from wenshang.kernel.validators import id_check_char
 
 DAY = dt.date(2024, 3, 1)
 

@@ -1,4 +1,4 @@
-"""The shared validators (wenshang.validators) and the model rules built on them: codes, money,
+"""The shared validators (wenshang.kernel.validators) and the model rules built on them: codes, money,
 areas, date ranges and the alliance fund, in English and (when the catalog exists) in Chinese."""
 from datetime import date
 from decimal import Decimal
@@ -16,8 +16,8 @@ from finance.models import Homestead, Loan
 from talent.models import FirstSecretary, FirstSecretaryBatch, Person
 from villages.choices import ProjectKind
 from villages.models import CollectiveIncome, Project, Township, Village
-from wenshang.services import save_scoped
-from wenshang.validators import (
+from wenshang.kernel.services import save_scoped
+from wenshang.kernel.validators import (
     DivisionCodeValidator,
     credit_check_char,
     id_check_char,

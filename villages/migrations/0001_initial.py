@@ -2,7 +2,7 @@
 
 import django.core.validators
 import django.db.models.deletion
-import wenshang.validators
+import wenshang.kernel.validators
 from django.db import migrations, models
 
 
@@ -22,7 +22,7 @@ class Migration(migrations.Migration):
                 ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
                 ('created_at', models.DateTimeField(auto_now_add=True, verbose_name='created at')),
                 ('updated_at', models.DateTimeField(auto_now=True, verbose_name='updated at')),
-                ('code', models.CharField(max_length=6, unique=True, validators=[wenshang.validators.DivisionCodeValidator(6)], verbose_name='division code')),
+                ('code', models.CharField(max_length=6, unique=True, validators=[wenshang.kernel.validators.DivisionCodeValidator(6)], verbose_name='division code')),
                 ('name', models.CharField(max_length=50, verbose_name='name')),
             ],
             options={
@@ -56,7 +56,7 @@ class Migration(migrations.Migration):
                 ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
                 ('created_at', models.DateTimeField(auto_now_add=True, verbose_name='created at')),
                 ('updated_at', models.DateTimeField(auto_now=True, verbose_name='updated at')),
-                ('code', models.CharField(max_length=9, unique=True, validators=[wenshang.validators.DivisionCodeValidator(9)], verbose_name='division code')),
+                ('code', models.CharField(max_length=9, unique=True, validators=[wenshang.kernel.validators.DivisionCodeValidator(9)], verbose_name='division code')),
                 ('name', models.CharField(max_length=50, verbose_name='name')),
                 ('kind', models.CharField(choices=[('subdistrict', 'Sub-district'), ('town', 'Town'), ('township', 'Township')], default='town', max_length=16, verbose_name='kind')),
                 ('county', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='townships', to='villages.county', verbose_name='county')),
@@ -73,13 +73,13 @@ class Migration(migrations.Migration):
                 ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
                 ('created_at', models.DateTimeField(auto_now_add=True, verbose_name='created at')),
                 ('updated_at', models.DateTimeField(auto_now=True, verbose_name='updated at')),
-                ('code', models.CharField(max_length=12, unique=True, validators=[wenshang.validators.DivisionCodeValidator(12)], verbose_name='division code')),
+                ('code', models.CharField(max_length=12, unique=True, validators=[wenshang.kernel.validators.DivisionCodeValidator(12)], verbose_name='division code')),
                 ('name', models.CharField(max_length=50, verbose_name='name')),
                 ('kind', models.CharField(choices=[('village', 'Administrative village'), ('community', 'Community')], default='village', max_length=16, verbose_name='kind')),
                 ('tier', models.CharField(choices=[('foundation', 'Strengthen foundations'), ('excellence', 'Strive for excellence'), ('model', 'Model')], default='excellence', max_length=16, verbose_name='tier')),
                 ('households', models.PositiveIntegerField(default=0, verbose_name='number of households')),
                 ('population', models.PositiveIntegerField(default=0, verbose_name='population')),
-                ('area', models.DecimalField(blank=True, decimal_places=2, max_digits=12, null=True, validators=[wenshang.validators.validate_positive], verbose_name='area (km²)')),
+                ('area', models.DecimalField(blank=True, decimal_places=2, max_digits=12, null=True, validators=[wenshang.kernel.validators.validate_positive], verbose_name='area (km²)')),
                 ('is_relief_village', models.BooleanField(default=False, verbose_name='formerly poverty-stricken village')),
                 ('latitude', models.DecimalField(blank=True, decimal_places=6, max_digits=9, null=True, verbose_name='latitude')),
                 ('longitude', models.DecimalField(blank=True, decimal_places=6, max_digits=9, null=True, verbose_name='longitude')),
@@ -183,9 +183,9 @@ class Migration(migrations.Migration):
                 ('name', models.CharField(max_length=200, verbose_name='name')),
                 ('kind', models.CharField(choices=[('key_zone', 'Key project of a demonstration zone'), ('agri_park', 'Agricultural park project'), ('smart_agri_base', 'Provincial smart-agriculture base'), ('pairing', 'Village-enterprise pairing project'), ('partner', 'Partner project'), ('first_secretary', 'First-secretary assistance project'), ('mortgage_agri', 'Mortgage-agriculture project'), ('other', 'Other project')], max_length=32, verbose_name='kind')),
                 ('status', models.CharField(choices=[('screened', 'Screened, awaiting investors'), ('planned', 'Planned'), ('building', 'Under construction'), ('completed', 'Completed and in use'), ('stopped', 'Stopped')], default='planned', max_length=16, verbose_name='status')),
-                ('investment', models.DecimalField(decimal_places=2, default=0, max_digits=18, validators=[wenshang.validators.validate_non_negative], verbose_name='investment (yuan)')),
+                ('investment', models.DecimalField(decimal_places=2, default=0, max_digits=18, validators=[wenshang.kernel.validators.validate_non_negative], verbose_name='investment (yuan)')),
                 ('jobs', models.PositiveIntegerField(default=0, verbose_name='jobs created')),
-                ('income_added', models.DecimalField(decimal_places=2, default=0, max_digits=18, validators=[wenshang.validators.validate_non_negative], verbose_name='income added per year (yuan)')),
+                ('income_added', models.DecimalField(decimal_places=2, default=0, max_digits=18, validators=[wenshang.kernel.validators.validate_non_negative], verbose_name='income added per year (yuan)')),
                 ('start_date', models.DateField(blank=True, null=True, verbose_name='start date')),
                 ('end_date', models.DateField(blank=True, null=True, verbose_name='end date')),
                 ('description', models.TextField(blank=True, verbose_name='description')),
@@ -209,8 +209,8 @@ class Migration(migrations.Migration):
                 ('created_at', models.DateTimeField(auto_now_add=True, verbose_name='created at')),
                 ('updated_at', models.DateTimeField(auto_now=True, verbose_name='updated at')),
                 ('year', models.PositiveSmallIntegerField(validators=[django.core.validators.MinValueValidator(2000), django.core.validators.MaxValueValidator(2100)], verbose_name='year')),
-                ('amount', models.DecimalField(decimal_places=2, default=0, max_digits=18, validators=[wenshang.validators.validate_non_negative], verbose_name='collective income (yuan)')),
-                ('operating', models.DecimalField(decimal_places=2, default=0, max_digits=18, validators=[wenshang.validators.validate_non_negative], verbose_name='of which operating income (yuan)')),
+                ('amount', models.DecimalField(decimal_places=2, default=0, max_digits=18, validators=[wenshang.kernel.validators.validate_non_negative], verbose_name='collective income (yuan)')),
+                ('operating', models.DecimalField(decimal_places=2, default=0, max_digits=18, validators=[wenshang.kernel.validators.validate_non_negative], verbose_name='of which operating income (yuan)')),
                 ('village', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='incomes', to='villages.village', verbose_name='village')),
             ],
             options={

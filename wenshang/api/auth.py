@@ -11,9 +11,8 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 from rest_framework import authentication, exceptions, throttling
 
-from wenshang.models import ApiToken
-
-from .tokens import hash_key
+from wenshang.api.models import ApiToken
+from wenshang.api.tokens import hash_key
 
 LAST_USED_EVERY = timedelta(minutes=1)
 

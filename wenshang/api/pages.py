@@ -8,11 +8,10 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
 from villages.models import Township
-from wenshang.accounts import UserManagementView
-from wenshang.forms import bootstrap_errors
-from wenshang.models import ApiToken
-
-from .tokens import DEFAULT_DAYS, create_token, revoke
+from wenshang.accounts.views import UserManagementView
+from wenshang.api.models import ApiToken
+from wenshang.api.tokens import DEFAULT_DAYS, create_token, revoke
+from wenshang.web.forms import bootstrap_errors
 
 
 class ApiTokenForm(forms.Form):

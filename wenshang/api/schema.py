@@ -10,9 +10,8 @@ from drf_spectacular.extensions import OpenApiAuthenticationExtension
 from drf_spectacular.openapi import AutoSchema
 from rest_framework import serializers
 
-from wenshang import privacy
-
-from .serializers import PortalSerializer
+from wenshang.api.serializers import PortalSerializer
+from wenshang.kernel import privacy
 
 
 class ErrorSerializer(serializers.Serializer):

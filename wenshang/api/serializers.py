@@ -16,8 +16,8 @@ from rest_framework import exceptions, relations, serializers
 from rest_framework import fields as drf_fields
 from rest_framework.settings import api_settings
 
-from wenshang import privacy
-from wenshang.validators import mask_id_number
+from wenshang.kernel import privacy
+from wenshang.kernel.validators import mask_id_number
 
 SAME = object()
 

@@ -12,8 +12,9 @@ from datetime import timedelta
 from django.db import transaction
 from django.utils import timezone
 
-from wenshang.choices import Role
-from wenshang.models import ApiToken, User
+from wenshang.api.models import ApiToken
+from wenshang.kernel.choices import Role
+from wenshang.kernel.models import User
 
 DEFAULT_DAYS = 365
 

@@ -9,10 +9,9 @@ from django.views.decorators.csrf import csrf_exempt
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerSplitView
 from rest_framework.routers import SimpleRouter
 
-from wenshang.portal import REGISTRY
-
-from . import schema  # noqa: F401 - registers the token scheme with drf-spectacular
-from .views import FiguresView, IndexView, not_found, viewset_for
+from wenshang.api import schema  # noqa: F401 - registers the token scheme with drf-spectacular
+from wenshang.api.views import FiguresView, IndexView, not_found, viewset_for
+from wenshang.web.portal import REGISTRY
 
 
 def app_routes():

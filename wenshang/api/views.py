@@ -29,14 +29,14 @@ from rest_framework.views import APIView
 from rest_framework.views import exception_handler as drf_exception_handler
 
 from villages.models import Township
-from wenshang import figures, privacy
-from wenshang.logs import administrators_notified
-from wenshang.models import ApiToken
-from wenshang.portal import REGISTRY
-from wenshang.scope import can
-
-from .auth import touch_after
-from .serializers import django_errors, serializer_for
+from wenshang.api.auth import touch_after
+from wenshang.api.models import ApiToken
+from wenshang.api.serializers import django_errors, serializer_for
+from wenshang.kernel import privacy
+from wenshang.kernel.logs import administrators_notified
+from wenshang.kernel.scope import can
+from wenshang.web import figures
+from wenshang.web.portal import REGISTRY
 
 ACTIONS = {"GET": "view", "HEAD": "view", "OPTIONS": "view", "POST": "add", "PUT": "change", "PATCH": "change", "DELETE": "delete"}
 
@@ -137,7 +137,7 @@ def not_found(request, exception=None):
 
 def server_error(request):
     """The 500 of the whole site. Under /api/ the answer quotes the request id of the logged error
-    (wenshang.logs), and says the administrator was notified only when somebody is (ADMINS, Sentry)."""
+    (wenshang.kernel.logs), and says the administrator was notified only when somebody is (ADMINS, Sentry)."""
     if request.path.startswith("/api/"):
         request_id = getattr(request, "request_id", "")
         if administrators_notified():
@@ -160,7 +160,7 @@ def action_of(request, view):
 
 
 class ScopedPermission(permissions.BasePermission):
-    """The rights of the pages: ``wenshang.scope.can`` for the model, then for the record; a
+    """The rights of the pages: ``wenshang.kernel.scope.can`` for the model, then for the record; a
     read-only token never writes."""
 
     def has_permission(self, request, view):

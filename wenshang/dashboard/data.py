@@ -22,9 +22,9 @@ from talent.choices import ReserveStatus
 from talent.models import ReserveCadre, TrainingAttendance
 from villages.choices import ProblemStatus, Tier
 from villages.models import CollectiveIncome, Project, SurveyProblem, SurveyRound, SurveyVisit, Township, Village
-from wenshang import figures
-from wenshang.models import ObjectChange
-from wenshang.periods import previous_quarter, quarter_dates, quarter_of  # noqa: F401  (dash.quarter_dates …)
+from wenshang.kernel.models import ObjectChange
+from wenshang.kernel.periods import previous_quarter, quarter_dates, quarter_of  # noqa: F401  (dash.quarter_dates …)
+from wenshang.web import figures
 
 GENERATION_KEY = "dashboard:generation"
 CACHE_SECONDS = 60 * 60

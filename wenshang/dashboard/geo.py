@@ -6,9 +6,8 @@ from django.core.cache import cache
 
 from villages.choices import Tier
 from villages.models import Village
-from wenshang import figures
-
-from . import data as dash
+from wenshang.dashboard import data as dash
+from wenshang.web import figures
 
 # The order of a village's array in the payload.
 FIELDS = ["id", "name", "lat", "lng", "tier", "zone", "parcels", "area", "idle", "township"]

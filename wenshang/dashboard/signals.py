@@ -2,12 +2,12 @@
 a many-to-many link between them) makes the cached dashboard data stale at once, and again when
 the transaction commits (so that a page computed meanwhile from the old rows is not kept).
 
-Bulk paths that write without signals (``wenshang.bulk``, imports, the demo) log their changes
+Bulk paths that write without signals (``wenshang.kernel.bulk``, imports, the demo) log their changes
 in ``ObjectChange``, whose highest id is part of the cache key (``data._key``)."""
 from django.db import transaction
 from django.db.models.signals import m2m_changed, post_delete, post_save
 
-from . import data
+from wenshang.dashboard import data
 
 APPS = {"villages", "alliances", "grids", "finance", "talent"}
 

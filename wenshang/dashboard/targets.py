@@ -20,17 +20,16 @@ from django.db.models import Count, F, Sum, Value
 from django.db.models.functions import Cast, Coalesce
 
 from villages.models import Target, Township, Village
-from wenshang import figures
-from wenshang.periods import year_dates
-
-from . import data as dash
+from wenshang.dashboard import data as dash
+from wenshang.kernel.periods import year_dates
+from wenshang.web import figures
 
 NUM = figures.DEC
 
 
 @dataclass(frozen=True)
 class Indicator:
-    """An annual target's indicator: the metric (``wenshang.figures``) its achievement counts within
+    """An annual target's indicator: the metric (``wenshang.web.figures``) its achievement counts within
     the year, and ``yearly``: reported once a year (a collective's income), so a year not yet over is
     not judged against the calendar."""
 

@@ -28,12 +28,12 @@ from django.utils.translation import gettext as _
 from finance.choices import LoanKind
 from villages.choices import ProjectKind, ProjectStatus, TargetIndicator, Tier
 from villages.models import Township, Village
-from wenshang import figures, formats
-from wenshang.portal import REGISTRY
-from wenshang.scope import permission_filter
-
-from . import data as dash
-from . import geo, targets
+from wenshang.dashboard import data as dash
+from wenshang.dashboard import geo, targets
+from wenshang.kernel import formats
+from wenshang.kernel.scope import permission_filter
+from wenshang.web import figures
+from wenshang.web.portal import REGISTRY
 
 CHAINS = [
     ("organization", gettext_lazy("Organization chain")),
@@ -46,7 +46,7 @@ TIER_COLORS = {"foundation": "#c0392b", "excellence": "#f39c12", "model": "#1e84
 
 # -- formatting ------------------------------------------------------------------------------------
 def show(value, unit):
-    """A figure as people read it (``wenshang.formats``): counts with separators, money in 元/万元/亿元,
+    """A figure as people read it (``wenshang.kernel.formats``): counts with separators, money in 元/万元/亿元,
     area in 亩, percentages."""
     if value is None:
         return "—"

@@ -1,7 +1,7 @@
 """The demo county: Wenshang as of 2024-06-30, built deterministically from a fixed seed.
 
 Every headline figure of the article (``wenshang/data/seed_figures.csv``) comes out when
-computed from these records by ``wenshang.figures``: the generator draws records of every kind
+computed from these records by ``wenshang.web.figures``: the generator draws records of every kind
 with realistic variety and splits the article's totals among them (largest-remainder
 apportionment), so counts, sums and distinct counts land exactly on the article's numbers.
 
@@ -29,15 +29,15 @@ from talent import choices as tc
 from talent import models as tm
 from villages import choices as vc
 from villages import models as vm
-from wenshang import audit, search
-from wenshang.bulk import fast_insert
-from wenshang.choices import Domain, Role
 from wenshang.dashboard import targets as T
-from wenshang.figures import catalogue
-from wenshang.models import User
-from wenshang.validators import CREDIT_CHARSET, credit_check_char, id_check_char
-
-from . import names as N
+from wenshang.demo import names as N
+from wenshang.kernel import audit
+from wenshang.kernel.bulk import fast_insert
+from wenshang.kernel.choices import Domain, Role
+from wenshang.kernel.models import User
+from wenshang.kernel.validators import CREDIT_CHARSET, credit_check_char, id_check_char
+from wenshang.web import search
+from wenshang.web.figures import catalogue
 
 SEED = 20240630
 START = dt.date(2021, 1, 1)

@@ -4,14 +4,14 @@ that updates the records it finds by their natural key instead of adding them tw
 
 The package, by what each part does:
 
-* ``wenshang.importable`` (beside this package, so that apps import it without the engine): the
+* ``wenshang.kernel.importable`` (beside this package, so that apps import it without the engine): the
   declaration vocabulary (``ImportSpec``, ``Field``, ``Ref``, ``ManyToMany``) with which each app
   declares its importable entities in ``<app>/imports.py``;
 * ``cells``: how a cell is read, and the problems (masked) a file, row or cell gets;
 * ``reading``: the format sniffed from the bytes, the limits of a zip, the CSV/XLSX/ODS readers;
 * ``checking``: the apps' specs found and bound to their models (``SPECS``, ``get_spec``), the
   header row matched, every row parsed and checked in memory;
-* ``writing``: a checked file written through ``wenshang.bulk`` and ``audit.log_bulk_create``
+* ``writing``: a checked file written through ``wenshang.kernel.bulk`` and ``audit.log_bulk_create``
   (``import_file``);
 * ``template``: the template workbook;
 * ``jobs``: uploaded jobs checked and written in the request or by the ``wenshang.run_import``
@@ -29,9 +29,7 @@ Entry points
 """
 from django.utils.translation import gettext as _  # noqa: F401 - the messages' translation, as tests read it
 
-from ..importable import ImportSpec
-from ..importable import credit_code_example as _credit
-from .cells import (
+from wenshang.imports.cells import (
     EMPTY,
     INVALID,
     CellError,
@@ -50,8 +48,8 @@ from .cells import (
     parse_text,
     problem,
 )
-from .checking import SPECS, BoundSpec, Checker, ImportResult, column_help, get_spec, may_import
-from .jobs import (
+from wenshang.imports.checking import SPECS, BoundSpec, Checker, ImportResult, column_help, get_spec, may_import
+from wenshang.imports.jobs import (
     async_rows,
     is_async,
     purge_old_jobs,
@@ -63,9 +61,11 @@ from .jobs import (
     start_commit,
     unchanged_rows,
 )
-from .reading import DATA_SHEET, estimate_rows, max_bytes, open_table, sniff
-from .template import XLSX_MIME, template_filename, template_xlsx
-from .writing import Importer, import_file
+from wenshang.imports.reading import DATA_SHEET, estimate_rows, max_bytes, open_table, sniff
+from wenshang.imports.template import XLSX_MIME, template_filename, template_xlsx
+from wenshang.imports.writing import Importer, import_file
+from wenshang.kernel.importable import ImportSpec
+from wenshang.kernel.importable import credit_code_example as _credit
 
 __all__ = [
     "DATA_SHEET", "EMPTY", "INVALID", "SPECS", "XLSX_MIME", "BoundSpec", "CellError", "Checker", "ErrorValue", "Formula", "ImportResult", "ImportSpec",

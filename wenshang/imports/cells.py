@@ -21,7 +21,7 @@ from decimal import Decimal, InvalidOperation
 
 from django.utils.translation import gettext as _
 
-from ..validators import mask_id_number, mask_phone
+from wenshang.kernel.validators import mask_id_number, mask_phone
 
 # ---------------------------------------------------------------------------------------------
 # Problems

@@ -20,7 +20,7 @@ How a row is checked (no query per row)
   record's ``scope_path``) is their own, and change only records that are. Two rows with the same
   natural key are reported with both row numbers. The template's example row is refused.
 
-The entities are declared by the apps (``<app>/imports.py``, with ``wenshang.importable``) and
+The entities are declared by the apps (``<app>/imports.py``, with ``wenshang.kernel.importable``) and
 found on first use, as the admin finds ``admin.py``.
 """
 from __future__ import annotations
@@ -39,11 +39,7 @@ from django.utils import translation
 from django.utils.module_loading import autodiscover_modules
 from django.utils.translation import gettext as _
 
-from .. import audit, privacy
-from ..importable import PUBLIC, REGISTRY, Field, ManyToMany, Ref
-from ..scope import permission_filter, township_id_of
-from ..validators import DivisionCodeValidator, validate_credit_code, validate_id_number, validate_mobile
-from .cells import (
+from wenshang.imports.cells import (
     CODE_TABLE,
     EMPTY,
     INVALID,
@@ -61,7 +57,11 @@ from .cells import (
     parse_code_list,
     problem,
 )
-from .reading import open_table
+from wenshang.imports.reading import open_table
+from wenshang.kernel import audit, privacy
+from wenshang.kernel.importable import PUBLIC, REGISTRY, Field, ManyToMany, Ref
+from wenshang.kernel.scope import permission_filter, township_id_of
+from wenshang.kernel.validators import DivisionCodeValidator, validate_credit_code, validate_id_number, validate_mobile
 
 MAX_PROBLEMS = 5000  # kept per import; the rest are counted
 HEADER_SCAN_ROWS = 10  # non-empty rows looked at for the column headers (title rows above them)

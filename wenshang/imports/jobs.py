@@ -13,12 +13,12 @@ from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from .. import audit, privacy
-from ..models import ImportJob
-from .cells import mask_personal_text
-from .checking import get_spec
-from .reading import estimate_rows
-from .writing import Importer
+from wenshang.imports.cells import mask_personal_text
+from wenshang.imports.checking import get_spec
+from wenshang.imports.models import ImportJob
+from wenshang.imports.reading import estimate_rows
+from wenshang.imports.writing import Importer
+from wenshang.kernel import audit, privacy
 
 logger = logging.getLogger(__name__)
 

@@ -35,7 +35,7 @@ from django.conf import settings
 from django.utils.translation import gettext as _
 from openpyxl.utils.datetime import from_excel
 
-from .cells import ErrorValue, Formula, Refused, col_letter, problem
+from wenshang.imports.cells import ErrorValue, Formula, Refused, col_letter, problem
 
 try:  # openpyxl's reader steps (``_read_workbook``); ``load_workbook`` should they move
     from openpyxl.reader.excel import ExcelReader

@@ -10,10 +10,10 @@ from openpyxl.comments import Comment
 from openpyxl.styles import Alignment, Font, PatternFill
 from openpyxl.worksheet.datavalidation import DataValidation
 
-from ..spreadsheets import set_text
-from .cells import col_letter
-from .checking import column_help, get_spec
-from .reading import DATA_SHEET
+from wenshang.imports.cells import col_letter
+from wenshang.imports.checking import column_help, get_spec
+from wenshang.imports.reading import DATA_SHEET
+from wenshang.kernel.spreadsheets import set_text
 
 NOTES_SHEET = "说明"
 CHOICES_SHEET = "选项"

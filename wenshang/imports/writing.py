@@ -1,4 +1,4 @@
-"""Writing a checked file: all or nothing, through the one bulk writer (``wenshang.bulk``).
+"""Writing a checked file: all or nothing, through the one bulk writer (``wenshang.kernel.bulk``).
 
 Only a file without any problem is written, in one transaction, whose rights are read again:
 changed records first (``bulk.update_rows``: an ``UPDATE … FROM`` a COPY-filled temporary table on
@@ -20,10 +20,11 @@ from django.core.exceptions import PermissionDenied
 from django.db import router, transaction
 from django.utils import timezone
 
-from .. import audit, bulk, search
-from ..models import ObjectChange
-from ..scope import permission_filter, township_id_of
-from .checking import Checker, get_spec
+from wenshang.imports.checking import Checker, get_spec
+from wenshang.kernel import audit, bulk
+from wenshang.kernel.models import ObjectChange
+from wenshang.kernel.scope import permission_filter, township_id_of
+from wenshang.web import search
 
 LOG_COLUMNS = ["time", "user_id", "user_name", "source", "action", "content_type_id", "object_id", "object_repr",
                "township_id", "prechange_data", "postchange_data"]

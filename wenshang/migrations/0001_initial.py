@@ -3,7 +3,7 @@
 import django.contrib.auth.validators
 import django.db.models.deletion
 import django.utils.timezone
-import wenshang.models
+import wenshang.kernel.models
 from django.conf import settings
 from django.db import migrations, models
 
@@ -45,7 +45,7 @@ class Migration(migrations.Migration):
                 'ordering': ['username'],
             },
             managers=[
-                ('objects', wenshang.models.PortalUserManager()),
+                ('objects', wenshang.kernel.models.PortalUserManager()),
             ],
         ),
         migrations.CreateModel(

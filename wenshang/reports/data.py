@@ -29,8 +29,8 @@ from villages.models import (
     Township,
     Village,
 )
-from wenshang import figures
-from wenshang.periods import previous_quarter, quarter_dates, quarter_of, reference_date  # noqa: F401  (data.quarter_of …)
+from wenshang.kernel.periods import previous_quarter, quarter_dates, quarter_of, reference_date  # noqa: F401  (data.quarter_of …)
+from wenshang.web import figures
 
 QUARTER_ZH = {1: "第一季度", 2: "第二季度", 3: "第三季度", 4: "第四季度"}
 RATINGS = (
@@ -134,7 +134,7 @@ def zone_township(committee):
 # -- the chains' indicators -------------------------------------------------------------------------
 @dataclass(frozen=True)
 class Indicator:
-    """A chain's indicator: the metric (``wenshang.figures``) counted within the quarter, as the report
+    """A chain's indicator: the metric (``wenshang.web.figures``) counted within the quarter, as the report
     labels it. A metric without a village path is not attributable to villages (a zone's shows —)."""
 
     chain: str

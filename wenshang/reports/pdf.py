@@ -16,9 +16,9 @@ from django.conf import settings
 from fpdf import FPDF
 from fpdf.enums import XPos, YPos
 
-from .. import formats
-from . import charts
-from .data import QUARTER_ZH
+from wenshang.kernel import formats
+from wenshang.reports import charts
+from wenshang.reports.data import QUARTER_ZH
 
 FONT = charts.FONT
 MARGIN = 16

@@ -30,9 +30,8 @@ from django.db.models import Max, Q
 from django.utils import timezone
 
 from villages.models import Township
-from wenshang.models import Report
-
-from . import data, pdf, xlsx
+from wenshang.reports import data, pdf, xlsx
+from wenshang.reports.models import Report
 
 logger = logging.getLogger(__name__)
 SEND_TIMEOUT = 2.0  # seconds a request waits for the broker; with the rest of the request well under 3 s

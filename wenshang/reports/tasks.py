@@ -7,7 +7,7 @@ Tasks import ``services`` (one way): ``services`` sends ``reports.build`` by its
 from celery import shared_task
 from django.conf import settings
 
-from . import services
+from wenshang.reports import services
 
 
 @shared_task(

@@ -1,7 +1,7 @@
 """The grand survey's coverage board and reports (``wenshang.reports.views``)."""
 from django.urls import path
 
-from . import views
+from wenshang.reports import views
 
 app_name = "reports"
 

@@ -25,10 +25,9 @@ from django.views import View
 from alliances.models import JointCommittee, JointCommitteeVillage
 from villages.choices import ProblemStatus
 from villages.models import SurveyAssignment, SurveyProblem, SurveyRound, SurveyVisit, Township, Village
-from wenshang.models import Report
-from wenshang.scope import can
-
-from . import data, services
+from wenshang.kernel.scope import can
+from wenshang.reports import data, services
+from wenshang.reports.models import Report
 
 
 def _crumbs(*extra):

@@ -2,8 +2,8 @@
 from openpyxl import Workbook
 from openpyxl.styles import Alignment, Font, PatternFill
 
-from ..spreadsheets import xlsx_cell
-from .data import RATINGS
+from wenshang.kernel.spreadsheets import xlsx_cell
+from wenshang.reports.data import RATINGS
 
 HEAD_FONT = Font(bold=True)
 HEAD_FILL = PatternFill("solid", fgColor="E2E8F0")

@@ -1,7 +1,7 @@
 """Django itself: secrets and hosts, apps, middleware, templates, languages, static and media files."""
 from django.utils.translation import gettext_lazy as _
 
-from .env import BASE_DIR, VAR_DIR, env
+from wenshang.settings.env import BASE_DIR, VAR_DIR, env
 
 SECRET_KEY = env.str("SECRET_KEY", default="insecure-local-development-key-change-me-0123456789abcdef")
 DEBUG = env.bool("DEBUG", default=False)
@@ -28,19 +28,19 @@ INSTALLED_APPS = [
 ]
 
 MIDDLEWARE = [
-    "wenshang.logs.RequestLogMiddleware",  # first: every response gets its request id and log line
-    "wenshang.csp.ContentSecurityPolicyMiddleware",  # before whitenoise: static files get the policy too
+    "wenshang.kernel.logs.RequestLogMiddleware",  # first: every response gets its request id and log line
+    "wenshang.kernel.csp.ContentSecurityPolicyMiddleware",  # before whitenoise: static files get the policy too
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
-    "wenshang.middleware.LanguageMiddleware",
+    "wenshang.web.middleware.LanguageMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
-    "wenshang.accounts.SessionTimeoutMiddleware",
+    "wenshang.accounts.views.SessionTimeoutMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
-    "wenshang.audit.AuditMiddleware",
+    "wenshang.kernel.audit.AuditMiddleware",
 ]
 
 ROOT_URLCONF = "wenshang.urls"
@@ -58,8 +58,14 @@ TEMPLATES = [
                 "django.template.context_processors.request",
                 "django.contrib.auth.context_processors.auth",
                 "django.contrib.messages.context_processors.messages",
-                "wenshang.context_processors.portal",
+                "wenshang.web.context_processors.portal",
             ],
+            # The web layer's template tags live in wenshang/web/templatetags/, named here
+            # (Django looks only in each app's top-level templatetags/ by itself).
+            "libraries": {
+                "formats": "wenshang.web.templatetags.formats",
+                "portal": "wenshang.web.templatetags.portal",
+            },
         },
     },
 ]
@@ -81,5 +87,5 @@ STORAGES = {
 MEDIA_ROOT = env.str("MEDIA_ROOT", default=str(VAR_DIR / "media"))
 MEDIA_URL = "/media/"
 
-# The list pages' filters: an empty choice means "all records" (wenshang.filters).
+# The list pages' filters: an empty choice means "all records" (wenshang.web.filters).
 FILTERS_EMPTY_CHOICE_LABEL = _("All")

@@ -6,8 +6,8 @@ listed in ``LOCAL_FOLDERS`` and created when the ``wenshang`` app starts, not he
 """
 from pathlib import Path
 
-from ._core import TIME_ZONE
-from .env import VAR_DIR, env
+from wenshang.settings._core import TIME_ZONE
+from wenshang.settings.env import VAR_DIR, env
 
 DATABASES = {
     "default": env.db("DATABASE_URL", default=f"sqlite:///{VAR_DIR / 'db.sqlite3'}"),

@@ -6,8 +6,8 @@ from pathlib import Path
 from celery.schedules import crontab
 from django.utils.translation import gettext_lazy as _
 
-from ._core import MEDIA_ROOT, STATIC_URL
-from .env import BASE_DIR, env
+from wenshang.settings._core import MEDIA_ROOT, STATIC_URL
+from wenshang.settings.env import BASE_DIR, env
 
 PORTAL_NAME = _("Wenshang County Rural Revitalization Portal")
 # The date the data describe. The demo county is Wenshang as of 2024-06-30, the article's time.

@@ -1,11 +1,10 @@
 """Accounts and safety: passwords, logins and their lockout, sessions, logging and error mail.
-(The Content-Security-Policy is set by ``wenshang.csp``; production's HTTPS settings are in
+(The Content-Security-Policy is set by ``wenshang.kernel.csp``; production's HTTPS settings are in
 ``production.py``.)"""
 from email.utils import getaddresses
 
-from wenshang.logs import logging_config
-
-from .env import env
+from wenshang.kernel.logs import logging_config
+from wenshang.settings.env import env
 
 AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},
@@ -20,19 +19,19 @@ LOGOUT_REDIRECT_URL = "login"
 
 # Five failed logins for one user name from one address lock that pair for 15 minutes (cache).
 # The backend enforces it for every login form, the Django admin's included.
-AUTHENTICATION_BACKENDS = ["wenshang.accounts.LockoutBackend"]
+AUTHENTICATION_BACKENDS = ["wenshang.accounts.views.LockoutBackend"]
 LOGIN_FAILURE_LIMIT = 5
 LOGIN_LOCKOUT_MINUTES = 15
 # Reverse proxies in front of the portal that append to X-Forwarded-For; 0 means use REMOTE_ADDR.
 LOGIN_LOCKOUT_PROXY_COUNT = env.int("LOGIN_LOCKOUT_PROXY_COUNT", default=0)
 
 # Sessions end after 30 minutes without a request, and 12 hours after login whatever the activity
-# (wenshang.accounts.SessionTimeoutMiddleware); the cookie never outlives the absolute limit.
+# (wenshang.accounts.views.SessionTimeoutMiddleware); the cookie never outlives the absolute limit.
 SESSION_IDLE_TIMEOUT = 30 * 60
 SESSION_ABSOLUTE_TIMEOUT = 12 * 60 * 60
 SESSION_COOKIE_AGE = SESSION_ABSOLUTE_TIMEOUT
 
-# Logging (wenshang.logs): a request id on every line, one line per request (wenshang.request),
+# Logging (wenshang.kernel.logs): a request id on every line, one line per request (wenshang.request),
 # LOG_FORMAT "text" (readable, the default here) or "json" (one object a line, production's default).
 LOG_LEVEL = env.str("LOG_LEVEL", default="WARNING")
 LOG_FORMAT = env.str("LOG_FORMAT", default="text")

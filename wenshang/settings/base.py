@@ -11,8 +11,8 @@ One reader of the environment (``env.py``: ``env``, ``BASE_DIR``, ``VAR_DIR``), 
 Every environment variable is listed in ``.env.example``. Importing the settings writes nothing:
 the folders of ``LOCAL_FOLDERS`` are created when the ``wenshang`` app starts.
 """
-from ._core import *
-from ._data import *
-from ._portal import *
-from ._security import *
-from .env import BASE_DIR, VAR_DIR, env  # noqa: F401 - for local.py, production.py and test.py
+from wenshang.settings._core import *
+from wenshang.settings._data import *
+from wenshang.settings._portal import *
+from wenshang.settings._security import *
+from wenshang.settings.env import BASE_DIR, VAR_DIR, env  # noqa: F401 - for local.py, production.py and test.py

@@ -1,6 +1,6 @@
 """Local development: ``make run``. Embedded defaults, debug on unless told otherwise."""
-from .base import *
-from .env import env
+from wenshang.settings.base import *
+from wenshang.settings.env import env
 
 DEBUG = env.bool("DEBUG", default=True)
 

@@ -1,9 +1,8 @@
 """Production: gunicorn + whitenoise, PostgreSQL and Redis. Refuses to start without its secrets and Redis."""
 from django.core.exceptions import ImproperlyConfigured
 
-from wenshang.logs import logging_config, sentry_before_send
-
-from .env import env
+from wenshang.kernel.logs import logging_config, sentry_before_send
+from wenshang.settings.env import env
 
 for _name in ("SECRET_KEY", "ALLOWED_HOSTS", "DATABASE_URL"):
     if not env.str(_name, default=""):
@@ -15,8 +14,8 @@ if not env.str("REDIS_URL", default=""):
         "local-memory cache, every worker would allow its own five failed logins)."
     )
 
-from .base import *
-from .base import DATABASES, LOG_LEVEL
+from wenshang.settings.base import *
+from wenshang.settings.base import DATABASES, LOG_LEVEL
 
 DEBUG = False
 SECRET_KEY = env.str("SECRET_KEY")
@@ -42,12 +41,12 @@ X_FRAME_OPTIONS = "DENY"
 DATABASES["default"]["CONN_MAX_AGE"] = env.int("CONN_MAX_AGE", default=60)
 DATABASES["default"]["CONN_HEALTH_CHECKS"] = True
 
-# JSON log lines unless LOG_FORMAT says otherwise (wenshang.logs).
+# JSON log lines unless LOG_FORMAT says otherwise (wenshang.kernel.logs).
 LOG_FORMAT = env.str("LOG_FORMAT", default="json")
 LOGGING = logging_config(LOG_FORMAT, LOG_LEVEL)
 
 # Server errors to Sentry when SENTRY_DSN is set: no personal data, no local variables, no request
-# bodies; each event tagged with its request id (wenshang.logs.sentry_before_send).
+# bodies; each event tagged with its request id (wenshang.kernel.logs.sentry_before_send).
 SENTRY_DSN = env.str("SENTRY_DSN", default="")
 if SENTRY_DSN:
     import sentry_sdk  # only when Sentry is configured

@@ -1,8 +1,8 @@
 """Test settings: SQLite by default, PostgreSQL when ``DATABASE_URL`` is set, Redis when ``REDIS_URL`` is."""
 import os
 
-from .base import *
-from .base import DATABASES, VAR_DIR
+from wenshang.settings.base import *
+from wenshang.settings.base import DATABASES, VAR_DIR
 
 DEBUG = False
 PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]

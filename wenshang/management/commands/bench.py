@@ -28,8 +28,9 @@ from django.utils import translation
 from finance.choices import HomesteadUse
 from finance.models import Homestead
 from villages.models import Township, Village
-from wenshang import figures, imports
-from wenshang.models import ObjectChange, User
+from wenshang import imports
+from wenshang.kernel.models import ObjectChange, User
+from wenshang.web import figures
 
 DEFAULT_PG = "postgres://postgres@127.0.0.1:5432/wenshang_bench"
 

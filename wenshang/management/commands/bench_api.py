@@ -38,10 +38,9 @@ from rest_framework.test import APIClient
 
 from finance.models import Homestead
 from villages.models import Village
+from wenshang.api.models import ApiToken
 from wenshang.api.tokens import create_token
-from wenshang.models import ApiToken
-
-from .bench import Command as Bench
+from wenshang.management.commands.bench import Command as Bench
 
 DEFAULT_PG = "postgres://postgres@127.0.0.1:5432/wenshang_bench_api"
 LIST = "/api/v1/finance/homesteads/"

@@ -3,7 +3,7 @@ from django.utils import timezone
 
 from villages.models import Township
 from wenshang.api.tokens import DEFAULT_DAYS, create_token
-from wenshang.audit import actor
+from wenshang.kernel.audit import actor
 
 
 class Command(BaseCommand):

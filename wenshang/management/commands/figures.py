@@ -3,7 +3,7 @@ import json
 from django.core.management.base import BaseCommand, CommandError
 
 from villages.models import Township
-from wenshang import figures
+from wenshang.web import figures
 
 
 class Command(BaseCommand):

@@ -4,8 +4,8 @@ Queues a new version of a quarterly survey report for the Celery worker, as the 
 ``--sync`` makes it in this process and prints where the files are."""
 from django.core.management.base import BaseCommand, CommandError
 
-from wenshang.models import Report
 from wenshang.reports import data, services
+from wenshang.reports.models import Report
 
 
 class Command(BaseCommand):

@@ -11,8 +11,9 @@ from django.core.exceptions import PermissionDenied
 from django.core.management.base import BaseCommand, CommandError
 from django.utils.translation import gettext as _
 
-from wenshang import audit, imports
-from wenshang.models import User
+from wenshang import imports
+from wenshang.kernel import audit
+from wenshang.kernel.models import User
 
 
 class Command(BaseCommand):

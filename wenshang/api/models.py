@@ -1,0 +1,76 @@
+"""The API feature's model: a token for another system."""
+from django.conf import settings
+from django.db import models
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+
+from wenshang.kernel.scope import RestrictedQuerySet
+
+
+class ApiToken(models.Model):
+    """A token for another system (the province's platform, the grid workers' app, a bank).
+
+    Only a SHA-256 hash of the token is stored; the token itself is shown once, when it is made.
+    Each token acts through its own account (``user``, ``User.is_api_client``) whose role and
+    township carry the token's scope and rights, so the API goes through the same
+    ``Model.objects.restrict(user, action)`` as the pages, and the change log names the client.
+    """
+
+    PREFIX = "ws_"
+
+    name = models.CharField(_("client"), max_length=100, help_text=_("The system that uses the token, e.g. 省乡村振兴平台."))
+    user = models.OneToOneField(
+        settings.AUTH_USER_MODEL, verbose_name=_("account"), on_delete=models.PROTECT, related_name="api_token"
+    )
+    township = models.ForeignKey(
+        "villages.Township",
+        verbose_name=_("township"),
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="+",
+        help_text=_("Empty means the whole county."),
+    )
+    read_only = models.BooleanField(_("read only"), default=True)
+    sees_personal_data = models.BooleanField(_("may see personal data"), default=False)
+    prefix = models.CharField(_("token begins with"), max_length=12, db_index=True)
+    key_hash = models.CharField(max_length=64, unique=True, editable=False)
+    expires_at = models.DateTimeField(_("expires at"), null=True, blank=True, help_text=_("Empty means it never expires."))
+    revoked_at = models.DateTimeField(_("revoked at"), null=True, blank=True)
+    revoked_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, verbose_name=_("revoked by"), null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    last_used_at = models.DateTimeField(_("last used at"), null=True, blank=True)
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, verbose_name=_("created by"), null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    created_at = models.DateTimeField(_("created at"), auto_now_add=True)
+
+    objects = RestrictedQuerySet.as_manager()
+
+    scope_path = None
+    admin_only = True
+    admin_view_only = True
+
+    class Meta:
+        verbose_name = _("API token")
+        verbose_name_plural = _("API tokens")
+        ordering = ["-created_at", "-pk"]
+
+    def __str__(self):
+        return f"{self.name} ({self.prefix}…)"
+
+    @property
+    def scope_label(self):
+        return str(self.township) if self.township_id else str(_("Whole county"))
+
+    @property
+    def state(self):
+        if self.revoked_at:
+            return "revoked"
+        if self.expires_at and self.expires_at <= timezone.now():
+            return "expired"
+        return "active"
+
+    def get_state_display(self):
+        return {"revoked": _("Revoked"), "expired": _("Expired"), "active": _("Valid")}[self.state]

@@ -1,0 +1,197 @@
+"""The kernel's models: the base model of every record, the portal's user (role and scope), the change
+log and the record of who read personal data."""
+from django.conf import settings
+from django.contrib.auth.models import AbstractUser, UserManager
+from django.core.exceptions import ValidationError
+from django.db import models
+from django.utils.translation import gettext_lazy as _
+
+from wenshang.kernel.choices import ChangeAction, Domain, Role
+from wenshang.kernel.scope import RestrictedQuerySet
+
+
+class BaseModel(models.Model):
+    """Every record of the three chains: timestamps, the scoped queryset and the change log.
+
+    Subclasses declare ``scope_path``, the lookup from the model to its township (see
+    ``wenshang.kernel.scope``). Creates, updates and deletes are recorded by ``wenshang.kernel.audit``.
+    """
+
+    created_at = models.DateTimeField(_("created at"), auto_now_add=True)
+    updated_at = models.DateTimeField(_("updated at"), auto_now=True)
+
+    objects = RestrictedQuerySet.as_manager()
+
+    scope_path = None
+    scope_null_visible = False
+
+    class Meta:
+        abstract = True
+
+    @classmethod
+    def from_db(cls, db, field_names, values):
+        obj = super().from_db(db, field_names, values)
+        # The values as loaded: the "before" of the change log, without another query.
+        obj._loaded_values = dict(zip(field_names, values))
+        return obj
+
+    def refresh_from_db(self, using=None, fields=None, from_queryset=None):
+        super().refresh_from_db(using=using, fields=fields, from_queryset=from_queryset)
+        loaded = getattr(self, "_loaded_values", None)
+        if loaded is None:
+            loaded = self._loaded_values = {}
+        names = fields or [f.attname for f in self._meta.concrete_fields]
+        for field in self._meta.concrete_fields:
+            if field.attname in names or field.name in names:
+                loaded[field.attname] = field.value_from_object(self)
+
+
+class PortalUserManager(UserManager.from_queryset(RestrictedQuerySet)):
+    pass
+
+
+class User(AbstractUser):
+    """A portal user: a role and a scope (the whole county when ``township`` is empty)."""
+
+    role = models.CharField(_("role"), max_length=16, choices=Role.choices, default=Role.OFFICIAL)
+    township = models.ForeignKey(
+        "villages.Township",
+        verbose_name=_("township"),
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="users",
+        help_text=_("Empty means the whole county."),
+    )
+    domain = models.CharField(
+        _("domain"),
+        max_length=16,
+        choices=Domain.choices,
+        blank=True,
+        help_text=_("For department editors: the records they maintain county-wide."),
+    )
+
+    sees_personal_data = models.BooleanField(
+        _("may see personal data"),
+        default=False,
+        help_text=_("National ID and phone numbers are shown in full (each view is recorded); otherwise masked."),
+    )
+    is_api_client = models.BooleanField(
+        _("API client"),
+        default=False,
+        editable=False,
+        help_text=_("The account of an API token (another system), not a person: it cannot log in to the portal."),
+    )
+
+    objects = PortalUserManager()
+
+    scope_path = "township"
+    scope_null_visible = False
+    admin_only = True
+
+    class Meta:
+        verbose_name = _("user")
+        verbose_name_plural = _("users")
+        ordering = ["username"]
+
+    def clean(self):
+        super().clean()
+        if self.role == Role.TOWNSHIP and not self.township_id:
+            raise ValidationError({"township": _("Township staff must belong to a township.")})
+        if self.role == Role.EDITOR and not self.domain:
+            raise ValidationError({"domain": _("A department editor needs a domain.")})
+        if self.role != Role.EDITOR and self.domain:
+            raise ValidationError({"domain": _("Only department editors have a domain.")})
+
+    @property
+    def may_see_personal_data(self):
+        """County administrators and users granted the right see ID and phone numbers unmasked."""
+        if self.is_api_client:  # a system sees personal data only when its token was given the right
+            return self.is_active and self.sees_personal_data
+        return self.is_active and (self.is_superuser or self.role == Role.ADMIN or self.sees_personal_data)
+
+    @property
+    def scope_label(self):
+        return str(self.township) if self.township_id else str(_("Whole county"))
+
+
+class ObjectChange(models.Model):
+    """One create, update or delete of a record: who, when, from where, values before and after."""
+
+    time = models.DateTimeField(_("time"), auto_now_add=True, db_index=True)
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("user"),
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="changes",
+    )
+    user_name = models.CharField(_("user name"), max_length=150, blank=True)
+    source = models.CharField(_("source"), max_length=100, blank=True, help_text=_("web, api, command:…, task:…"))
+    action = models.CharField(_("action"), max_length=10, choices=ChangeAction.choices)
+    content_type = models.ForeignKey(
+        "contenttypes.ContentType", verbose_name=_("record type"), on_delete=models.PROTECT, related_name="+"
+    )
+    object_id = models.CharField(_("record id"), max_length=64)
+    object_repr = models.CharField(_("record"), max_length=200)
+    township = models.ForeignKey(
+        "villages.Township",
+        verbose_name=_("township"),
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+        db_constraint=False,
+    )
+    prechange_data = models.JSONField(_("before"), null=True, blank=True)
+    postchange_data = models.JSONField(_("after"), null=True, blank=True)
+
+    objects = RestrictedQuerySet.as_manager()
+
+    scope_path = "township"
+    scope_editable = False
+
+    class Meta:
+        verbose_name = _("change log entry")
+        verbose_name_plural = _("change log")
+        ordering = ["-time", "-pk"]
+        indexes = [models.Index(fields=["content_type", "object_id"], name="objectchange_object_idx")]
+
+    def __str__(self):
+        return f"{self.get_action_display()} {self.object_repr}"
+
+    @property
+    def diff(self):
+        """{field: (before, after)} for the fields that changed."""
+        before, after = self.prechange_data or {}, self.postchange_data or {}
+        keys = sorted(set(before) | set(after))
+        return {k: (before.get(k), after.get(k)) for k in keys if before.get(k) != after.get(k)}
+
+
+class PersonalDataAccess(models.Model):
+    """A record that someone saw personal data unmasked (a detail page, a list page, an export, the API)."""
+
+    time = models.DateTimeField(_("time"), auto_now_add=True, db_index=True)
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, verbose_name=_("user"), on_delete=models.PROTECT, related_name="+")
+    content_type = models.ForeignKey(
+        "contenttypes.ContentType", verbose_name=_("record type"), on_delete=models.PROTECT, related_name="+"
+    )
+    object_ids = models.JSONField(_("records"), default=list)
+    fields = models.JSONField(_("fields"), default=list)
+    context = models.CharField(_("where"), max_length=100)
+
+    objects = RestrictedQuerySet.as_manager()
+
+    scope_path = None
+    scope_editable = False
+    admin_only = True
+    admin_view_only = True  # who looked at whose data: county administrators and superusers only
+
+    class Meta:
+        verbose_name = _("personal data access")
+        verbose_name_plural = _("personal data access log")
+        ordering = ["-time", "-pk"]
+
+    def __str__(self):
+        return f"{self.user} {self.context} {self.time:%Y-%m-%d %H:%M}"
