@@ -1,9 +1,17 @@
 """Every importable entity: its template, a valid row written, the same row again changing
 nothing; and the rules particular to some (credit totals, one current secretary, tiers, projects'
-villages, people's birth date from the ID number)."""
+villages, people's birth date from the ID number).
+
+The valid rows live with their app's tests: ``tests/<app>/import_rows.py`` holds a dict ``ROWS``
+({entity plural: [row, …]}), collected below from every such module. A new importable entity's
+row goes into its app's module; the codes and numbers the rows use (``T``, ``V``, ``P1``,
+``CREDIT`` …) are in ``tests/imports/fixtures_data.py``, and the ``world`` fixture creates the
+records they refer to."""
 import datetime as dt
+import importlib
 import io
 from decimal import Decimal
+from pathlib import Path
 
 import openpyxl
 import pytest
@@ -12,21 +20,15 @@ from alliances.models import Enterprise, JointCommittee, Pairing
 from finance.models import Homestead, Loan
 from grids.models import CreditRecord, Grid, Household
 from talent.models import Person, RecruitingStation, Training, VillageSecretary
+from tests.imports.fixtures_data import CREDIT, CREDIT2, H1, P1, P2, P3, V2, T, V
 from villages.models import Project, Village
 from wenshang import imports
 from wenshang.kernel.models import ObjectChange
 
-from .conftest import idn, table
+from .conftest import table
 
 pytestmark = pytest.mark.django_db
-
-P1 = idn("37083019900315123")
-P2 = idn("37083019851122234")
-P3 = idn("37083019780405345")
-H1 = idn("37083019720608234")
-CREDIT = imports._credit("91370830MA3C12345")
-CREDIT2 = imports._credit("91370830MA3C54321")
-V, V2, T = "370830104201", "370830104202", "370830104"
+TESTS = Path(__file__).resolve().parent.parent  # tests/
 
 
 @pytest.fixture
@@ -49,43 +51,18 @@ def world(township_a, village_a):
     return {"village2": village_a2, "grid": grid, "enterprise": enterprise, "person": person, "household": household, "parcel": parcel}
 
 
-ROWS = {
-    "collective-incomes": [{"村代码": V, "年度": "2023", "集体收入（元）": "500000", "经营性收入（元）": "300000"}],
-    "villages": [{"镇街代码": T, "村代码": "370830104250", "村名称": "新建村", "类型": "行政村", "村党组织分类": "强基", "户数": "300",
-                  "人口": "900", "面积（平方公里）": "1.5", "脱贫村": "否"}],
-    "grids": [{"村代码": V, "网格编码": V + "002", "网格名称": "第二网格", "户数": "100", "人口": "300"}],
-    "grid-workers": [{"网格编码": V + "001", "姓名": "王五", "角色": "街巷长", "手机号码": "13800000001", "街巷": "幸福街",
-                      "开始日期": "2024/1/2"}],
-    "member-units": [{"单位名称": "东石楼村党支部", "类型": "村", "镇街代码": T, "村代码": V, "党组织书记": "李四",
-                      "联系电话": "13900000002", "党员人数": "30"}],
-    "enterprises": [{"企业名称": "新企业", "统一社会信用代码": CREDIT2, "镇街代码": T, "成立日期": "2020年1月1日"}],
-    "pairings": [{"企业统一社会信用代码": CREDIT, "村代码": V2, "联结模式": "党建联建", "实践途径": "组织共建", "状态": "联建中",
-                  "开始日期": "2023-01-01"}],
-    "projects": [{"项目名称": "新项目", "类型": "村企联建项目", "状态": "在建", "牵头镇街代码": T, "服务村代码": f"{V}、{V2}",
-                  "联合党委名称": "寅寺镇运河片区联合党委", "联建企业信用代码": CREDIT, "联建村代码": V, "总投资（元）": "100000",
-                  "带动就业（人）": "5", "年增收（元）": "20000", "开始日期": "2024-01-01"}],
-    "loans": [
-        {"贷款类型": "宅信贷", "银行": "汶上农商银行", "借款人": "周示例", "借款人身份证号码": H1, "借款人手机号码": "13700000003",
-         "镇街代码": T, "村代码": V, "抵押宗地代码": V + "JC00001", "金额（元）": "50000", "年利率（%）": "4.35", "期限（月）": "24",
-         "放款日期": "2024-01-01", "到期日期": "2025-12-31", "状态": "已发放", "风险补偿金额（元）": "250"},
-        {"贷款类型": "乡村振兴项目贷款", "银行": "汶上农商银行", "借款人": "东石楼村股份经济合作社", "镇街代码": T,
-         "项目名称": "东石楼村大棚项目", "金额（元）": "300000", "年利率（%）": "3.45", "期限（月）": "36", "放款日期": "2024-02-01",
-         "到期日期": "2027-01-31", "状态": "还款中"},
-    ],
-    "homesteads": [{"村代码": V, "宗地代码": V + "JC00002", "使用权人": "钱示例", "使用权人身份证号码": P2, "面积（平方米）": "210",
-                    "用途": "出租", "调查日期": "2023-06-01"}],
-    "land-transactions": [{"村代码": V, "合同编号": "汶集建入市〔2024〕001号", "日期": "2024-03-05", "面积（亩）": "10",
-                           "成交价款（元）": "1000000", "受让方": "某公司", "用途": "工业", "使用年限（年）": "50"}],
-    "people": [{"姓名": "新人", "身份证号码": P3, "镇街代码": T, "村代码": V, "学历": "本科", "中共党员": "是"}],
-    "reserve-cadres": [{"身份证号码": P1, "村代码": V, "培养联系人": "郑书记", "纳入储备日期": "2023-05-01", "状态": "培养中"}],
-    "village-secretaries": [{"身份证号码": P1, "村代码": V, "任职日期": "2021-01-01", "书记、主任“一肩挑”": "是"}],
-    "returnees": [{"身份证号码": P1, "回引工作站": "济南回引工作站", "返乡日期": "2022-02-02", "返乡前所在城市": "济南",
-                   "返乡去向": "返乡创业"}],
-    "training-attendance": [{"培训名称": "2024年高素质农民培训班", "身份证号码": P1, "已结业": "是"}],
-    "credit-records": [{"户主身份证号码": H1, "日期": "2024-03-05", "类别": "信用+志愿服务", "分值": "5", "原因": "参加志愿服务活动"}],
-    "targets": [{"年度": "2024", "指标": "贷款发放额（元）", "村代码": V, "目标值": "300000"},
-                {"年度": "2024", "指标": "大调研走访村次", "村代码": V2, "目标值": "4", "备注": "每季度一次"}],
-}
+def _rows():
+    """The rows of every ``tests/<app>/import_rows.py`` (its dict ``ROWS``), in one dict."""
+    rows = {}
+    for path in sorted(TESTS.glob("*/import_rows.py")):
+        module = importlib.import_module(f"tests.{path.parent.name}.import_rows")
+        if twice := set(rows) & set(module.ROWS):
+            raise RuntimeError(f"{module.__name__}: rows of {sorted(twice)} already given")
+        rows.update(module.ROWS)
+    return rows
+
+
+ROWS = _rows()
 
 
 def write(files, entity, rows, fmt="csv"):

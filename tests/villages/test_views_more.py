@@ -1,7 +1,8 @@
 """The reusable view and API tests (``tests.viewtests.ModelViewTests``) for the villages app's
 entities that had none: the county and its townships, village honours, collective income,
 projects and the grand survey (rounds, assignments, visits, problems). Records come from
-``tests.factories``; dates from a fixed clock (2024).
+the factories (``tests/villages/factories.py``, through ``tests.factories``); dates from a fixed
+clock (2024).
 
 The county, its townships and the survey rounds are changed by county administrators only (the
 county and townships are ``admin_only``; survey rounds are county-level, ``scope_path = None``).

@@ -6,7 +6,8 @@ class of its model, an admin registration, a REST endpoint answering the county 
 an import spec that is its own where it is importable (``wenshang.imports.SPECS``), search
 entries where the search registry names the model (``wenshang.web.search.KINDS``), the reusable view
 tests (a ``ModelViewTests`` subclass with its config in a collected test module), a factory
-(``tests.factories``) whose record is valid and in its township's scope, and Chinese names.
+(in ``tests/<app>/factories.py``, collected by ``tests.factories``) whose record is valid and in its
+township's scope, and Chinese names.
 """
 import ast
 import importlib
@@ -112,7 +113,7 @@ def test_view_tests(plural):
 @pytest.mark.parametrize("plural", PLURALS)
 def test_factory(plural):
     model = REGISTRY[plural].model
-    assert model in FACTORIES, f"{model._meta.label}: no factory in tests/factories.py"
+    assert model in FACTORIES, f"{model._meta.label}: no factory in tests/{model._meta.app_label}/factories.py"
 
 
 @pytest.mark.parametrize("plural", PLURALS)

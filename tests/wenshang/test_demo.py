@@ -199,6 +199,26 @@ def test_sample_records_pass_model_validation(demo_db):
                     pytest.fail(f"{model.__name__} {obj.pk}: {exc.message_dict}")
 
 
+def test_the_apps_give_rows_of_their_own_from_a_stream_of_their_own(demo_db):
+    """``<app>/demo.py`` (``wenshang.kernel.demo_rows``): found in app order, its rows saved and logged
+    by the build; an app's stream is the same on every build and none of the build's."""
+    from alliances.models import TaskForceUnit
+    from wenshang.demo.build import SEED, DemoCounty, app_demos
+
+    order = [config.label for config in apps.get_app_configs()]
+    labels = [label for label, _ in app_demos()]
+    assert "alliances" in labels and "wenshang" not in labels
+    assert labels == sorted(labels, key=order.index)
+    unit = TaskForceUnit.objects.get(is_lead=True)
+    assert unit.name == "县委组织部"
+    assert ObjectChange.objects.get(content_type__model="taskforceunit", object_id=str(unit.pk)).source == "command:load_demo"
+    one, two = DemoCounty().extra_random("alliances.x"), DemoCounty().extra_random("alliances.x")
+    draws = [one.random() for _ in range(3)]
+    assert draws == [two.random() for _ in range(3)]
+    assert draws != [DemoCounty().extra_random("grids.x").random() for _ in range(3)]
+    assert draws[0] not in (random.Random(SEED).random(), random.Random(SEED + 1).random(), random.Random(SEED + 2).random())
+
+
 def test_every_id_number_and_credit_code_is_valid(demo_db):
     from alliances.models import Enterprise
     from grids.models import Household

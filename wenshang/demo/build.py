@@ -7,17 +7,23 @@ apportionment), so counts, sums and distinct counts land exactly on the article'
 
 Fast by design: every table is written with ``bulk_create`` and its change log with
 ``audit.log_bulk_create`` (the 199,900 parcels included).
+
+The apps add rows of their own after the topics here (``app_rows``): ``<app>/demo.py`` with
+``rows(county)``, drawing only from ``county.extra_random(name)`` (``wenshang.kernel.demo_rows``).
 """
 import csv
 import datetime as dt
 import random
 from decimal import Decimal
+from importlib import import_module
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
+from django.apps import apps
 from django.conf import settings
 from django.contrib.auth.hashers import make_password
 from django.db import transaction
+from django.utils.module_loading import module_has_submodule
 
 from alliances import choices as ac
 from alliances import models as am
@@ -31,7 +37,7 @@ from villages import choices as vc
 from villages import models as vm
 from wenshang.dashboard import targets as T
 from wenshang.demo import names as N
-from wenshang.kernel import audit
+from wenshang.kernel import audit, demo_rows
 from wenshang.kernel.bulk import fast_insert
 from wenshang.kernel.choices import Domain, Role
 from wenshang.kernel.models import User
@@ -93,8 +99,24 @@ def cn_number(n):
     return (CN_DIGITS[tens] if tens > 1 else "") + "十" + (CN_DIGITS[ones] if ones else "")
 
 
+def app_demos():
+    """[(app label, rows function)]: the ``rows(county)`` of every installed app's ``demo.py``, in app order
+    (not this package: it is the ``demo`` of the wenshang app, and the builder itself)."""
+    found = []
+    for config in apps.get_app_configs():
+        name = f"{config.name}.{demo_rows.MODULE}"
+        if name == __package__ or not module_has_submodule(config.module, demo_rows.MODULE):
+            continue
+        rows = getattr(import_module(name), demo_rows.FUNCTION, None)
+        if not callable(rows):
+            raise TypeError(f"{name} defines no {demo_rows.FUNCTION}(county)")
+        found.append((config.label, rows))
+    return found
+
+
 class DemoCounty:
     def __init__(self, seed=SEED, log=None):
+        self.seed = seed
         self.rng = random.Random(seed)
         # A second stream for what makes the county look alive in the latest quarters (new pairings and
         # reserve cadres in 2024, reserve cadres' training): drawn apart, it leaves the main stream's
@@ -112,6 +134,10 @@ class DemoCounty:
         audit.log_bulk_create(model, objs)
         self.counts[model._meta.label] = self.counts.get(model._meta.label, 0) + len(objs)
         return objs
+
+    def extra_random(self, name):
+        """A random stream of an app's ``demo.py`` (``wenshang.kernel.demo_rows``), apart from the build's."""
+        return demo_rows.stream(self.seed, name)
 
     def life_date(self, start, end):
         return start + dt.timedelta(days=self.life.randrange((end - start).days + 1))
@@ -182,7 +208,7 @@ class DemoCounty:
             steps = [
                 self.geography, self.tiers_and_income, self.grids, self.homesteads, self.enterprises,
                 self.alliances, self.joint_committees, self.pairings, self.finance_people, self.talent,
-                self.first_secretaries, self.projects, self.loans, self.land, self.surveys, self.annual_targets, self.users,
+                self.first_secretaries, self.projects, self.loans, self.land, self.surveys, self.annual_targets, self.app_rows, self.users,
             ]
             for step in steps:
                 step()
@@ -667,11 +693,7 @@ class DemoCounty:
                                       path=self.life.choice(ac.PairingPath.values), start_date=self.life_date(start, end),
                                       status=ac.PairingStatus.ACTIVE, agreement="签订村企联建协议，明确联建事项和利益联结机制。"))
         self.save(am.Pairing, new)
-        task_force = ["县委组织部", "县农业农村局", "县工业和信息化局", "县商务和投资促进局", "县财政局", "县人力资源和社会保障局",
-                      "县金融服务中心", "县市场监督管理局", "县文化和旅游局", "县自然资源和规划局", "县工商联", "县供销合作社"]
-        assert len(task_force) == self.ti("task_force_units")
-        self.save(am.TaskForceUnit, [am.TaskForceUnit(name=n, is_lead=i == 0, responsibility="牵头统筹村企联建工作" if i == 0 else "按职责推进村企联建")
-                                     for i, n in enumerate(task_force)])
+        # The pairing task force (alliances.TaskForceUnit): alliances/demo.py.
 
     def finance_people(self):
         rng = self.rng
@@ -1164,6 +1186,13 @@ class DemoCounty:
                         rows.append(vm.Target(year=year, indicator=key, township_id=village.township_id, village=village,
                                               value=raised(got["villages"][village.pk], 0.9, 1.3, counted)))
         self.save(vm.Target, rows)
+
+    def app_rows(self):
+        """The rows the apps give in their ``demo.py`` (``wenshang.kernel.demo_rows``), app by app."""
+        for label, rows in app_demos():
+            before = sum(self.counts.values())
+            rows(self)
+            self.log(f"    {label}.{demo_rows.MODULE}: {sum(self.counts.values()) - before} rows")
 
     def users(self):
         password = make_password(DEMO_PASSWORD)
