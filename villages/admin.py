@@ -3,6 +3,7 @@ from django.contrib import admin
 from wenshang.web.admin import ScopedModelAdmin, ScopedTabularInline
 
 from .models import (
+    City,
     CollectiveIncome,
     County,
     Project,
@@ -18,9 +19,17 @@ from .models import (
 )
 
 
+@admin.register(City)
+class CityAdmin(ScopedModelAdmin):
+    list_display = ("code", "name")
+    search_fields = ("code", "name")
+
+
 @admin.register(County)
 class CountyAdmin(ScopedModelAdmin):
-    list_display = ("code", "name")
+    list_display = ("code", "name", "city")
+    list_filter = ("city",)
+    list_select_related = ("city",)
     search_fields = ("code", "name")
 
 

@@ -23,9 +23,35 @@ from .choices import (
 )
 
 
-class County(BaseModel):
-    """The deployment's root. One county today (370830 汶上县); a provincial deployment has many."""
+class City(BaseModel):
+    """A prefecture-level city (地级市, e.g. 370800 济宁市) that runs one portal for its counties."""
 
+    code = DivisionCodeField(_("division code"), 6, unique=True)
+    name = models.CharField(_("name"), max_length=50)
+
+    admin_only = True
+
+    class Meta:
+        verbose_name = _("city")
+        verbose_name_plural = _("cities")
+        ordering = ["code"]
+
+    def __str__(self):
+        return self.name
+
+    def clean(self):
+        if self.code and not self.code.endswith("00"):
+            raise ValidationError({"code": _("A city's division code ends in 00, e.g. 370800.")})
+
+
+class County(BaseModel):
+    """A county-level unit (县、县级市、区): the level the portal's work is organized at. A county may
+    stand alone (one county's deployment) or belong to a city that runs the portal for all of its
+    counties."""
+
+    city = models.ForeignKey(
+        City, verbose_name=_("city"), null=True, blank=True, on_delete=models.PROTECT, related_name="counties"
+    )
     code = DivisionCodeField(_("division code"), 6, unique=True)
     name = models.CharField(_("name"), max_length=50)
 
@@ -38,6 +64,12 @@ class County(BaseModel):
 
     def __str__(self):
         return self.name
+
+    def clean(self):
+        if self.city_id and self.code and self.code[:4] != self.city.code[:4]:
+            raise ValidationError(
+                {"code": _("A county's code must begin with its city's code %(code)s.") % {"code": self.city.code[:4]}}
+            )
 
 
 class Township(BaseModel):

@@ -13,6 +13,10 @@ from tests.talent.helpers import village
 from villages import models as vm
 
 
+def city(township, n=0):
+    return vm.City.objects.get_or_create(code=f"{3708 + n}00", defaults={"name": f"试点{n}市"})[0]
+
+
 def county(township, n=0):
     if n == 0:
         return township.county
@@ -82,6 +86,7 @@ def target(township, n=0):
 
 
 FACTORIES = {
+    vm.City: city,
     vm.County: county,
     vm.Township: township_,
     vm.Village: village,

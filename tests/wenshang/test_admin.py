@@ -52,7 +52,7 @@ from talent.models import (
     VillageSecretary,
     Workstation,
 )
-from tests.factories import make
+from tests.factories import FACTORIES, make
 from villages.models import (
     CollectiveIncome,
     County,
@@ -76,7 +76,6 @@ from wenshang.kernel.validators import credit_check_char, id_check_char
 from wenshang.reports.models import Report
 from wenshang.web.admin import ScopedModelAdmin
 from wenshang.web.models import SearchEntry
-from wenshang.web.portal import REGISTRY
 
 APP_LABELS = ["villages", "alliances", "grids", "finance", "talent", "wenshang"]
 D = datetime.date(2024, 3, 1)
@@ -213,10 +212,10 @@ def sample(geo):
                           title="寅寺镇2024年第一季度乡村振兴大调研报告")
     SearchEntry.objects.update_or_create(content_type=ContentType.objects.get_for_model(Village), object_id=v.pk,
                                          defaults={"kind": "village", "township": t, "name": v.name, "code": v.code, "initials": "dsl"})
-    # A registered entity with no row above gets one from its factory: a new entity needs none here.
-    for cfg in REGISTRY.values():
-        if not cfg.model._default_manager.exists():
-            make(cfg.model, t)
+    # A model with no row above gets one from its factory: a new model needs none here.
+    for model in portal_models():
+        if not model._default_manager.exists() and model in FACTORIES:
+            make(model, t)
     return geo
 
 

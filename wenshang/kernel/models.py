@@ -51,9 +51,28 @@ class PortalUserManager(UserManager.from_queryset(RestrictedQuerySet)):
 
 
 class User(AbstractUser):
-    """A portal user: a role and a scope (the whole county when ``township`` is empty)."""
+    """A portal user: a role and a scope, the narrowest of ``township``, ``county`` and ``city`` that
+    is set (a township's user has its county set too); none set means every record of the portal."""
 
     role = models.CharField(_("role"), max_length=16, choices=Role.choices, default=Role.OFFICIAL)
+    city = models.ForeignKey(
+        "villages.City",
+        verbose_name=_("city"),
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="users",
+        help_text=_("For city officials: every county of the city."),
+    )
+    county = models.ForeignKey(
+        "villages.County",
+        verbose_name=_("county"),
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="users",
+        help_text=_("The county whose records the user works on."),
+    )
     township = models.ForeignKey(
         "villages.Township",
         verbose_name=_("township"),
