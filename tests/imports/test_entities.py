@@ -48,14 +48,23 @@ def world(township_a, village_a):
     parcel = Homestead.objects.create(village=village_a, parcel_code=V + "JC00001", holder_name="周示例", holder_id_number=H1,
                                       area=Decimal("180"), surveyed_on=dt.date(2022, 5, 1))
     Project.objects.create(name="东石楼村大棚项目", kind="other", township=township_a)
-    return {"village2": village_a2, "grid": grid, "enterprise": enterprise, "person": person, "household": household, "parcel": parcel}
+    made = {"village2": village_a2, "grid": grid, "enterprise": enterprise, "person": person, "household": household, "parcel": parcel}
+    for module in _row_modules():  # an app's rows may need records of its own: ``records(township, village, made)``
+        if hasattr(module, "records"):
+            made.update(module.records(township_a, village_a, made) or {})
+    return made
+
+
+def _row_modules():
+    """Every ``tests/<app>/import_rows.py``: a dict ``ROWS`` and, optionally, ``records(township, village, made)``
+    making the further records its rows refer to (returning a dict of them)."""
+    return [importlib.import_module(f"tests.{path.parent.name}.import_rows") for path in sorted(TESTS.glob("*/import_rows.py"))]
 
 
 def _rows():
     """The rows of every ``tests/<app>/import_rows.py`` (its dict ``ROWS``), in one dict."""
     rows = {}
-    for path in sorted(TESTS.glob("*/import_rows.py")):
-        module = importlib.import_module(f"tests.{path.parent.name}.import_rows")
+    for module in _row_modules():
         if twice := set(rows) & set(module.ROWS):
             raise RuntimeError(f"{module.__name__}: rows of {sorted(twice)} already given")
         rows.update(module.ROWS)
