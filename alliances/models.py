@@ -29,9 +29,6 @@ class Enterprise(BaseModel):
 
     name = models.CharField(_("name"), max_length=200)
     credit_code = CreditCodeField(unique=True)
-    county = models.ForeignKey(
-        "villages.County", verbose_name=_("county"), on_delete=models.PROTECT, related_name="+",
-    )
     township = models.ForeignKey(
         "villages.Township", verbose_name=_("township"), null=True, blank=True, on_delete=models.PROTECT,
         related_name="enterprises",
@@ -43,7 +40,6 @@ class Enterprise(BaseModel):
 
     scope_path = "township"
     scope_null_visible = True
-    county_path = "county"
 
     class Meta:
         verbose_name = _("enterprise")
@@ -57,11 +53,8 @@ class Enterprise(BaseModel):
 class MemberUnit(BaseModel):
     """A party organization that may belong to several alliances (park, village, market, firm …)."""
 
-    name = models.CharField(_("name"), max_length=200)
+    name = models.CharField(_("name"), max_length=200, unique=True)
     kind = models.CharField(_("kind"), max_length=16, choices=UnitKind.choices)
-    county = models.ForeignKey(
-        "villages.County", verbose_name=_("county"), on_delete=models.PROTECT, related_name="+",
-    )
     township = models.ForeignKey(
         "villages.Township", verbose_name=_("township"), null=True, blank=True, on_delete=models.PROTECT,
         related_name="member_units",
@@ -79,13 +72,11 @@ class MemberUnit(BaseModel):
 
     scope_path = "township"
     scope_null_visible = True
-    county_path = "county"
 
     class Meta:
         verbose_name = _("member unit")
         verbose_name_plural = _("member units")
         ordering = ["name"]
-        constraints = [models.UniqueConstraint(fields=["county", "name"], name="memberunit_unique_name")]
 
     def __str__(self):
         return self.name
@@ -103,11 +94,8 @@ class Alliance(BaseModel):
     Its fund (公积金) is the ledger of ``FundEntry``; the balance is the sum of that ledger.
     """
 
-    name = models.CharField(_("name"), max_length=200)
+    name = models.CharField(_("name"), max_length=200, unique=True)
     scope = models.CharField(_("scope"), max_length=16, choices=AllianceScope.choices)
-    county = models.ForeignKey(
-        "villages.County", verbose_name=_("county"), on_delete=models.PROTECT, related_name="+",
-    )
     township = models.ForeignKey(
         "villages.Township", verbose_name=_("township"), null=True, blank=True, on_delete=models.PROTECT,
         related_name="alliances",
@@ -121,13 +109,11 @@ class Alliance(BaseModel):
 
     scope_path = "township"
     scope_null_visible = True
-    county_path = "county"
 
     class Meta:
         verbose_name = _("common-prosperity alliance")
         verbose_name_plural = _("common-prosperity alliances")
         ordering = ["scope", "name"]
-        constraints = [models.UniqueConstraint(fields=["county", "name"], name="alliance_unique_name")]
 
     def __str__(self):
         return self.name
@@ -155,7 +141,6 @@ class AllianceMembership(BaseModel):
 
     scope_path = "alliance__township"
     scope_null_visible = True
-    county_path = "alliance__county"
 
     class Meta:
         verbose_name = _("alliance membership")
@@ -188,7 +173,6 @@ class AllianceActivity(BaseModel):
 
     scope_path = "alliance__township"
     scope_null_visible = True
-    county_path = "alliance__county"
 
     class Meta:
         verbose_name = _("alliance activity")
@@ -213,7 +197,6 @@ class ResponsibilityItem(BaseModel):
 
     scope_path = "alliance__township"
     scope_null_visible = True
-    county_path = "alliance__county"
 
     class Meta:
         verbose_name = _("responsibility item")
@@ -258,7 +241,6 @@ class FundEntry(BaseModel):
 
     scope_path = "alliance__township"
     scope_null_visible = True
-    county_path = "alliance__county"
 
     class Meta:
         verbose_name = _("alliance fund entry")
@@ -298,7 +280,6 @@ class AllianceEvaluation(BaseModel):
 
     scope_path = "alliance__township"
     scope_null_visible = True
-    county_path = "alliance__county"
 
     class Meta:
         verbose_name = _("alliance evaluation")
@@ -447,20 +428,14 @@ class PairingOutcome(BaseModel):
 class TaskForceUnit(BaseModel):
     """A member unit of the county's village-enterprise pairing task force (村企联建专班)."""
 
-    name = models.CharField(_("name"), max_length=100)
-    county = models.ForeignKey(
-        "villages.County", verbose_name=_("county"), on_delete=models.PROTECT, related_name="+",
-    )
+    name = models.CharField(_("name"), max_length=100, unique=True)
     responsibility = models.CharField(_("responsibility"), max_length=200, blank=True)
     is_lead = models.BooleanField(_("lead unit"), default=False)
-
-    county_path = "county"
 
     class Meta:
         verbose_name = _("task-force unit")
         verbose_name_plural = _("task-force units")
         ordering = ["-is_lead", "name"]
-        constraints = [models.UniqueConstraint(fields=["county", "name"], name="taskforceunit_unique_name")]
 
     def __str__(self):
         return self.name

@@ -5,7 +5,6 @@ from . import profile, views
 app_name = "villages"
 
 urlpatterns = [
-    *views.CityViews.urls(),
     *views.CountyViews.urls(),
     *views.TownshipViews.urls(),
     *views.VillageViews.urls(),
