@@ -42,12 +42,17 @@ test: venv
 test-fast: venv
 	$(PY) -m pytest -n 2 -m "not slow and not worker" --ignore=tests/e2e
 
+# The last step, issue 14's page budgets at two sizes (the demo county and the demo city, cold, on
+# PostgreSQL) and the province projection, is opt-in: BENCH_CITY_DATABASE_URL names the city's
+# database (built there once, 5-10 min, then reused).
 bench: venv
 	$(PY) manage.py bench
 	$(PY) manage.py bench_api
 	$(PY) manage.py migrate --noinput -v0
 	$(PY) manage.py load_demo --if-empty
 	$(PY) manage.py bench_reports
+	@if [ -n "$$BENCH_CITY_DATABASE_URL" ]; then $(PY) manage.py bench_scale --province; \
+	else echo "bench_scale skipped: BENCH_CITY_DATABASE_URL=postgres://postgres@127.0.0.1:5432/wenshang_city make bench adds the 1x/10x page budgets"; fi
 
 lint: venv
 	$(BIN)/ruff check .

@@ -2,7 +2,7 @@ import django_filters
 from django.db.models import Min
 from django.utils.translation import gettext_lazy as _
 
-from wenshang.web.filters import PortalFilterSet, date_range, township_filter, village_filter
+from wenshang.web.filters import PortalFilterSet, date_range, lookup_filter, township_filter, village_filter
 
 from .models import (
     Advisor,
@@ -136,6 +136,8 @@ class AdvisorFilterSet(PortalFilterSet):
 class PairingFilterSet(PortalFilterSet):
     search_fields = ("village__name", "enterprise__name")
     township = township_filter("village__township")
+    village = village_filter()
+    enterprise = lookup_filter("enterprise", "alliances.Enterprise", _("enterprise"))
     # Declared last, so it sees the rows the other filters kept: the first pairing of each
     # enterprise among them (the list behind "91 enterprises in pairings").
     one_per_enterprise = django_filters.BooleanFilter(method="filter_one_per_enterprise", label=_("one row per enterprise"))
@@ -147,7 +149,7 @@ class PairingFilterSet(PortalFilterSet):
 
     class Meta:
         model = Pairing
-        fields = ["q", "township", "mode", "path", "status"]
+        fields = ["q", "township", "village", "enterprise", "mode", "path", "status"]
 
 
 class PairingOutcomeFilterSet(PortalFilterSet):

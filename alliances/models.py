@@ -29,6 +29,9 @@ class Enterprise(BaseModel):
 
     name = models.CharField(_("name"), max_length=200)
     credit_code = CreditCodeField(unique=True)
+    county = models.ForeignKey(
+        "villages.County", verbose_name=_("county"), on_delete=models.PROTECT, related_name="+",
+    )
     township = models.ForeignKey(
         "villages.Township", verbose_name=_("township"), null=True, blank=True, on_delete=models.PROTECT,
         related_name="enterprises",
@@ -40,6 +43,7 @@ class Enterprise(BaseModel):
 
     scope_path = "township"
     scope_null_visible = True
+    county_path = "county"
 
     class Meta:
         verbose_name = _("enterprise")
@@ -53,8 +57,11 @@ class Enterprise(BaseModel):
 class MemberUnit(BaseModel):
     """A party organization that may belong to several alliances (park, village, market, firm …)."""
 
-    name = models.CharField(_("name"), max_length=200, unique=True)
+    name = models.CharField(_("name"), max_length=200)
     kind = models.CharField(_("kind"), max_length=16, choices=UnitKind.choices)
+    county = models.ForeignKey(
+        "villages.County", verbose_name=_("county"), on_delete=models.PROTECT, related_name="+",
+    )
     township = models.ForeignKey(
         "villages.Township", verbose_name=_("township"), null=True, blank=True, on_delete=models.PROTECT,
         related_name="member_units",
@@ -72,11 +79,13 @@ class MemberUnit(BaseModel):
 
     scope_path = "township"
     scope_null_visible = True
+    county_path = "county"
 
     class Meta:
         verbose_name = _("member unit")
         verbose_name_plural = _("member units")
         ordering = ["name"]
+        constraints = [models.UniqueConstraint(fields=["county", "name"], name="memberunit_unique_name")]
 
     def __str__(self):
         return self.name
@@ -94,8 +103,11 @@ class Alliance(BaseModel):
     Its fund (公积金) is the ledger of ``FundEntry``; the balance is the sum of that ledger.
     """
 
-    name = models.CharField(_("name"), max_length=200, unique=True)
+    name = models.CharField(_("name"), max_length=200)
     scope = models.CharField(_("scope"), max_length=16, choices=AllianceScope.choices)
+    county = models.ForeignKey(
+        "villages.County", verbose_name=_("county"), on_delete=models.PROTECT, related_name="+",
+    )
     township = models.ForeignKey(
         "villages.Township", verbose_name=_("township"), null=True, blank=True, on_delete=models.PROTECT,
         related_name="alliances",
@@ -109,11 +121,13 @@ class Alliance(BaseModel):
 
     scope_path = "township"
     scope_null_visible = True
+    county_path = "county"
 
     class Meta:
         verbose_name = _("common-prosperity alliance")
         verbose_name_plural = _("common-prosperity alliances")
         ordering = ["scope", "name"]
+        constraints = [models.UniqueConstraint(fields=["county", "name"], name="alliance_unique_name")]
 
     def __str__(self):
         return self.name
@@ -141,6 +155,7 @@ class AllianceMembership(BaseModel):
 
     scope_path = "alliance__township"
     scope_null_visible = True
+    county_path = "alliance__county"
 
     class Meta:
         verbose_name = _("alliance membership")
@@ -173,6 +188,7 @@ class AllianceActivity(BaseModel):
 
     scope_path = "alliance__township"
     scope_null_visible = True
+    county_path = "alliance__county"
 
     class Meta:
         verbose_name = _("alliance activity")
@@ -197,6 +213,7 @@ class ResponsibilityItem(BaseModel):
 
     scope_path = "alliance__township"
     scope_null_visible = True
+    county_path = "alliance__county"
 
     class Meta:
         verbose_name = _("responsibility item")
@@ -241,6 +258,7 @@ class FundEntry(BaseModel):
 
     scope_path = "alliance__township"
     scope_null_visible = True
+    county_path = "alliance__county"
 
     class Meta:
         verbose_name = _("alliance fund entry")
@@ -280,6 +298,7 @@ class AllianceEvaluation(BaseModel):
 
     scope_path = "alliance__township"
     scope_null_visible = True
+    county_path = "alliance__county"
 
     class Meta:
         verbose_name = _("alliance evaluation")
@@ -428,14 +447,20 @@ class PairingOutcome(BaseModel):
 class TaskForceUnit(BaseModel):
     """A member unit of the county's village-enterprise pairing task force (村企联建专班)."""
 
-    name = models.CharField(_("name"), max_length=100, unique=True)
+    name = models.CharField(_("name"), max_length=100)
+    county = models.ForeignKey(
+        "villages.County", verbose_name=_("county"), on_delete=models.PROTECT, related_name="+",
+    )
     responsibility = models.CharField(_("responsibility"), max_length=200, blank=True)
     is_lead = models.BooleanField(_("lead unit"), default=False)
+
+    county_path = "county"
 
     class Meta:
         verbose_name = _("task-force unit")
         verbose_name_plural = _("task-force units")
         ordering = ["-is_lead", "name"]
+        constraints = [models.UniqueConstraint(fields=["county", "name"], name="taskforceunit_unique_name")]
 
     def __str__(self):
         return self.name

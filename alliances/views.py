@@ -28,7 +28,7 @@ class AllianceViews(ModelViews):
     chain = "organization"
     filterset_class = filters.AllianceFilterSet
     # member units are added through memberships (role, dates), not as a bare choice list
-    form_fields = ["name", "scope", "township", "industry", "founded_on", "description"]
+    form_fields = ["name", "scope", "county", "township", "industry", "founded_on", "description"]
     columns = ("name", "scope", "township", "industry", "founded_on")
     select_related = ("township",)
     related = ("memberships", "activities", "fund_entries", "evaluations", "responsibilities")

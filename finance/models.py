@@ -164,16 +164,21 @@ class AgriLoanReport(BaseModel):
     """
 
     bank = models.CharField(_("bank"), max_length=100)
+    county = models.ForeignKey(
+        "villages.County", verbose_name=_("county"), on_delete=models.PROTECT, related_name="+",
+    )
     year = models.PositiveSmallIntegerField(_("year"), validators=[MinValueValidator(2000), MaxValueValidator(2100)])
     quarter = models.PositiveSmallIntegerField(_("quarter"), choices=Quarter.choices)
     balance = MoneyField(_("balance (yuan)"))
+
+    county_path = "county"
 
     class Meta:
         verbose_name = _("agriculture loan report")
         verbose_name_plural = _("agriculture loan reports")
         ordering = ["-year", "-quarter", "bank"]
         constraints = [
-            models.UniqueConstraint(fields=["bank", "year", "quarter"], name="agriloanreport_unique"),
+            models.UniqueConstraint(fields=["county", "bank", "year", "quarter"], name="agriloanreport_unique"),
             *non_negative("agriloanreport", "balance"),
         ]
 

@@ -1,5 +1,6 @@
+from django.utils.translation import gettext_lazy as _
 
-from wenshang.web.filters import PortalFilterSet, date_range, township_filter, village_filter
+from wenshang.web.filters import PortalFilterSet, date_range, lookup_filter, township_filter, village_filter
 
 from .models import CreditRecord, Grid, GridEvent, GridWorker, Household, LectureHall, LectureSession
 
@@ -37,11 +38,12 @@ class CreditRecordFilterSet(PortalFilterSet):
     search_fields = ("household__head_name", "reason")
     township = township_filter("household__grid__village__township")
     village = village_filter("household__grid__village")
+    household = lookup_filter("household", "grids.Household", _("household"))
     date_after, date_before = date_range()
 
     class Meta:
         model = CreditRecord
-        fields = ["q", "township", "village", "category", "date_after", "date_before"]
+        fields = ["q", "township", "village", "household", "category", "date_after", "date_before"]
 
 
 class GridEventFilterSet(PortalFilterSet):

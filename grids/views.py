@@ -29,6 +29,7 @@ class GridViews(ModelViews):
 
 class GridWorkerViews(ModelViews):
     model = GridWorker
+    big = True  # 4,900 workers on the demo county, ten times that in a city: keyset pages
     plural = "grid-workers"
     chain = "organization"
     filterset_class = filters.GridWorkerFilterSet
@@ -39,6 +40,7 @@ class GridWorkerViews(ModelViews):
 
 class HouseholdViews(ModelViews):
     model = Household
+    big = True  # 7,400 households on the demo county, ten times that in a city: keyset pages
     plural = "households"
     chain = "organization"
     filterset_class = filters.HouseholdFilterSet
@@ -52,6 +54,7 @@ class HouseholdViews(ModelViews):
 # -- credit points: written through grids.services, so the household totals stay right -----------
 class CreditRecordViews(ModelViews):
     model = CreditRecord
+    big = True  # 25,900 records on the demo county, ten times that in a city: keyset pages
     plural = "credit-records"
     chain = "organization"
     filterset_class = filters.CreditRecordFilterSet
@@ -120,6 +123,7 @@ class GridEventAdvanceView(LoginRequiredMixin, View):
 
 class GridEventViews(ModelViews):
     model = GridEvent
+    big = True  # 3,000 events on the demo county, more every day, ten times that in a city: keyset pages
     plural = "grid-events"
     chain = "organization"
     filterset_class = filters.GridEventFilterSet

@@ -1,7 +1,7 @@
 import django_filters
 from django.utils.translation import gettext_lazy as _
 
-from wenshang.web.filters import PortalFilterSet, date_range, township_filter, village_filter
+from wenshang.web.filters import PortalFilterSet, date_range, lookup_filter, township_filter, village_filter
 
 from .choices import TrainingKind
 from .models import (
@@ -128,10 +128,11 @@ class TrainingFilterSet(PortalFilterSet):
 class TrainingAttendanceFilterSet(PortalFilterSet):
     search_fields = ("person__name", "person__id_number__exact", "training__name", "certificate_no")
     township = township_filter("person__township")
+    person = lookup_filter("person", "talent.Person", _("person"))
 
     class Meta:
         model = TrainingAttendance
-        fields = ["q", "township", "training", "completed"]
+        fields = ["q", "township", "training", "person", "completed"]
 
 
 class HonourFilterSet(PortalFilterSet):

@@ -146,15 +146,21 @@ class ReserveCadre(BaseModel):
 class RecruitingStation(BaseModel):
     """A returnee recruiting station (归雁回引工作站) in a city outside the county."""
 
-    name = models.CharField(_("name"), max_length=100, unique=True)
+    name = models.CharField(_("name"), max_length=100)
+    county = models.ForeignKey(
+        "villages.County", verbose_name=_("county"), on_delete=models.PROTECT, related_name="+",
+    )
     city = models.CharField(_("city"), max_length=50)
     established_on = models.DateField(_("established on"))
     contact = models.CharField(_("contact person"), max_length=50, blank=True)
+
+    county_path = "county"
 
     class Meta:
         verbose_name = _("recruiting station")
         verbose_name_plural = _("recruiting stations")
         ordering = ["established_on"]
+        constraints = [models.UniqueConstraint(fields=["county", "name"], name="recruitingstation_unique_name")]
 
     def __str__(self):
         return self.name
@@ -225,19 +231,24 @@ class Partner(BaseModel):
 class PartySchool(BaseModel):
     """A party school of the "1+15+N" system: the county's, one per township, village teaching points."""
 
-    name = models.CharField(_("name"), max_length=100, unique=True)
+    name = models.CharField(_("name"), max_length=100)
     level = models.CharField(_("level"), max_length=16, choices=PartySchoolLevel.choices)
+    county = models.ForeignKey(
+        "villages.County", verbose_name=_("county"), on_delete=models.PROTECT, related_name="+",
+    )
     township = models.ForeignKey(
         "villages.Township", verbose_name=_("township"), null=True, blank=True, on_delete=models.PROTECT, related_name="party_schools"
     )
 
     scope_path = "township"
     scope_null_visible = True
+    county_path = "county"
 
     class Meta:
         verbose_name = _("party school")
         verbose_name_plural = _("party schools")
         ordering = ["level", "name"]
+        constraints = [models.UniqueConstraint(fields=["county", "name"], name="partyschool_unique_name")]
 
     def __str__(self):
         return self.name
@@ -254,6 +265,9 @@ class Training(BaseModel):
     name = models.CharField(_("name"), max_length=200)
     kind = models.CharField(_("kind"), max_length=20, choices=TrainingKind.choices)
     organizer = models.CharField(_("organizer"), max_length=100)
+    county = models.ForeignKey(
+        "villages.County", verbose_name=_("county"), on_delete=models.PROTECT, related_name="+",
+    )
     party_school = models.ForeignKey(
         PartySchool, verbose_name=_("party school"), null=True, blank=True, on_delete=models.SET_NULL, related_name="trainings"
     )
@@ -267,6 +281,7 @@ class Training(BaseModel):
 
     scope_path = "township"
     scope_null_visible = True
+    county_path = "county"
 
     class Meta:
         verbose_name = _("training")
@@ -324,16 +339,24 @@ class Honour(BaseModel):
 class FirstSecretaryBatch(BaseModel):
     """A batch of first secretaries sent to villages (e.g. the 2021 batch, the 2024 batch)."""
 
-    year = models.PositiveSmallIntegerField(_("year"), unique=True, validators=[MinValueValidator(2000), MaxValueValidator(2100)])
+    year = models.PositiveSmallIntegerField(_("year"), validators=[MinValueValidator(2000), MaxValueValidator(2100)])
     name = models.CharField(_("name"), max_length=100)
+    county = models.ForeignKey(
+        "villages.County", verbose_name=_("county"), on_delete=models.PROTECT, related_name="+",
+    )
     start_date = models.DateField(_("start date"))
     end_date = models.DateField(_("end date"), null=True, blank=True)
+
+    county_path = "county"
 
     class Meta:
         verbose_name = _("first-secretary batch")
         verbose_name_plural = _("first-secretary batches")
         ordering = ["-year"]
-        constraints = [date_order("firstsecretarybatch")]
+        constraints = [
+            models.UniqueConstraint(fields=["county", "year"], name="firstsecretarybatch_unique_year"),
+            date_order("firstsecretarybatch"),
+        ]
 
     def __str__(self):
         return self.name
@@ -345,13 +368,19 @@ class FirstSecretaryBatch(BaseModel):
 class FirstSecretaryAlliance(BaseModel):
     """The First Secretary Alliance (第一书记联盟): secretaries grouped to share resources."""
 
-    name = models.CharField(_("name"), max_length=100, unique=True)
+    name = models.CharField(_("name"), max_length=100)
+    county = models.ForeignKey(
+        "villages.County", verbose_name=_("county"), on_delete=models.PROTECT, related_name="+",
+    )
     founded_on = models.DateField(_("founded on"))
+
+    county_path = "county"
 
     class Meta:
         verbose_name = _("first-secretary alliance")
         verbose_name_plural = _("first-secretary alliances")
         ordering = ["name"]
+        constraints = [models.UniqueConstraint(fields=["county", "name"], name="fsalliance_unique_name")]
 
     def __str__(self):
         return self.name
@@ -366,6 +395,8 @@ class SubAlliance(BaseModel):
     number = models.PositiveSmallIntegerField(_("number"), validators=[MinValueValidator(1)])
     name = models.CharField(_("name"), max_length=100)
     focus = models.CharField(_("focus"), max_length=200, blank=True)
+
+    county_path = "alliance__county"
 
     class Meta:
         verbose_name = _("sub-alliance")

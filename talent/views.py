@@ -37,6 +37,7 @@ from .models import (
 
 class PersonViews(ModelViews):
     model = Person
+    big = True  # 7,900 people on the demo county, ten times that in a city: keyset pages
     plural = "people"
     chain = "talent"
     filterset_class = filters.PersonFilterSet
@@ -139,6 +140,7 @@ class TrainingViews(ModelViews):
 
 class TrainingAttendanceViews(ModelViews):
     model = TrainingAttendance
+    big = True  # 7,000 attendances on the demo county, ten times that in a city: keyset pages
     plural = "training-attendance"
     chain = "talent"
     filterset_class = filters.TrainingAttendanceFilterSet
@@ -198,6 +200,7 @@ class FirstSecretaryViews(ModelViews):
 
 class FirstSecretaryAttendanceViews(ModelViews):
     model = FirstSecretaryAttendance
+    big = True  # 6,900 months on the demo county, ten times that in a city: keyset pages
     plural = "first-secretary-attendance"
     chain = "talent"
     filterset_class = filters.FirstSecretaryAttendanceFilterSet

@@ -8,6 +8,7 @@ from wenshang.web.filters import PortalFilterSet, township_filter, village_filte
 
 from .choices import ProblemStatus, ProjectStatus
 from .models import (
+    City,
     CollectiveIncome,
     County,
     Project,
@@ -23,12 +24,20 @@ from .models import (
 )
 
 
+class CityFilterSet(PortalFilterSet):
+    search_fields = ("name", "code__startswith")
+
+    class Meta:
+        model = City
+        fields = ["q"]
+
+
 class CountyFilterSet(PortalFilterSet):
     search_fields = ("name", "code__startswith")
 
     class Meta:
         model = County
-        fields = ["q"]
+        fields = ["q", "city"]
 
 
 class TownshipFilterSet(PortalFilterSet):

@@ -29,6 +29,9 @@ class City(BaseModel):
     code = DivisionCodeField(_("division code"), 6, unique=True)
     name = models.CharField(_("name"), max_length=50)
 
+    county_path = "counties"  # read by the users of its counties (its own and the deployment's change it)
+    city_path = "pk"
+    above_county = True
     admin_only = True
 
     class Meta:
@@ -55,6 +58,7 @@ class County(BaseModel):
     code = DivisionCodeField(_("division code"), 6, unique=True)
     name = models.CharField(_("name"), max_length=50)
 
+    county_path = "pk"
     admin_only = True
 
     class Meta:
@@ -292,13 +296,18 @@ class SurveyRound(BaseModel):
     start_date = models.DateField(_("start date"))
     end_date = models.DateField(_("end date"))
     theme = models.CharField(_("theme"), max_length=200, blank=True)
+    county = models.ForeignKey(
+        County, verbose_name=_("county"), on_delete=models.PROTECT, related_name="+",
+    )
+
+    county_path = "county"
 
     class Meta:
         verbose_name = _("survey round")
         verbose_name_plural = _("survey rounds")
         ordering = ["-year", "-quarter"]
         constraints = [
-            models.UniqueConstraint(fields=["year", "quarter"], name="surveyround_unique"),
+            models.UniqueConstraint(fields=["county", "year", "quarter"], name="surveyround_unique"),
             date_order("surveyround"),
         ]
 
@@ -420,6 +429,9 @@ class Target(BaseModel):
 
     year = models.PositiveSmallIntegerField(_("year"), validators=[MinValueValidator(2000), MaxValueValidator(2100)])
     indicator = models.CharField(_("indicator"), max_length=32, choices=TargetIndicator.choices)
+    county = models.ForeignKey(
+        County, verbose_name=_("county"), on_delete=models.PROTECT, related_name="+",
+    )
     township = models.ForeignKey(
         Township, verbose_name=_("township"), null=True, blank=True, on_delete=models.CASCADE, related_name="targets",
         help_text=_("Leave empty for a target of the whole county; filled in from the village for a village's target."),
@@ -432,6 +444,7 @@ class Target(BaseModel):
     note = models.CharField(_("note"), max_length=200, blank=True)
 
     scope_path = "township"
+    county_path = "county"
     scope_null_visible = True  # township staff read the county's targets
     township_writes_need = "village"  # and set only their villages' (their township's own is the county's)
 
@@ -441,7 +454,7 @@ class Target(BaseModel):
         ordering = ["-year", "indicator", "township", "village"]
         constraints = [
             models.UniqueConstraint(
-                fields=["year", "indicator"], condition=Q(township__isnull=True, village__isnull=True),
+                fields=["county", "year", "indicator"], condition=Q(township__isnull=True, village__isnull=True),
                 name="target_unique_county", violation_error_message=_("The county already has a target for this indicator and year."),
             ),
             models.UniqueConstraint(

@@ -22,7 +22,7 @@ from grids.models import Grid, GridWorker
 from talent.models import FirstSecretary, Person, ReserveCadre, Returnee, VillageSecretary
 from wenshang.kernel import privacy
 from wenshang.kernel.periods import reference_date
-from wenshang.kernel.scope import permission_filter
+from wenshang.kernel.scope import permission_filter, scope_of
 from wenshang.web import figures
 from wenshang.web.portal import detail_url
 
@@ -34,10 +34,14 @@ LATEST_TRANSACTIONS = 10
 
 
 def may_open(user, obj, township_id):
-    """Whether ``user`` may read ``obj`` (in memory, no query), so that a link is offered only then."""
+    """Whether ``user`` may read ``obj`` (in memory, no query), so that a link is offered only then.
+    A county's or a city's user reads whatever the profile of a village of theirs shows: its records
+    are of the village's county (two counties' records never mix)."""
     allowed = permission_filter(user, type(obj), "view")
     if isinstance(allowed, bool):
         return allowed
+    if scope_of(user).level in ("county", "city"):
+        return True
     return township_id == user.township_id or (township_id is None and getattr(type(obj), "scope_null_visible", False))
 
 

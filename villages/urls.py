@@ -5,6 +5,7 @@ from . import profile, views
 app_name = "villages"
 
 urlpatterns = [
+    *views.CityViews.urls(),
     *views.CountyViews.urls(),
     *views.TownshipViews.urls(),
     *views.VillageViews.urls(),

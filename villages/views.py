@@ -1,15 +1,23 @@
 from django.core.exceptions import ValidationError
+from django.core.paginator import Page, Paginator
+from django.db.models import Count, Q
+from django.http import Http404
+from django.shortcuts import render
 from django.urls import path
+from django.utils.cache import patch_vary_headers
 from django.utils.translation import gettext as _
 
 from wenshang.kernel.services import save_scoped
 from wenshang.web.forms import PortalModelForm
-from wenshang.web.portal import ModelViews
+from wenshang.web.paging import Total
+from wenshang.web.portal import ListView, ModelViews, cell, column_headers
 
 from . import filters, services
 from .assign import AssignView
+from .choices import Tier
 from .forms import VillageForm
 from .models import (
+    City,
     CollectiveIncome,
     County,
     Project,
@@ -25,12 +33,26 @@ from .models import (
 )
 
 
+class CityViews(ModelViews):
+    """The cities (地级市) that run the portal for their counties: changed by administrators only, read by
+    their own users (a county's users read their county, not the city)."""
+
+    model = City
+    plural = "cities"
+    chain = "organization"
+    filterset_class = filters.CityFilterSet
+    columns = ("name", "code")
+    related = ("counties",)
+    in_menu = False
+
+
 class CountyViews(ModelViews):
     model = County
     plural = "counties"
     chain = "organization"
     filterset_class = filters.CountyFilterSet
-    columns = ("name", "code")
+    columns = ("name", "code", "city")
+    select_related = ("city",)
     related = ("townships",)
     in_menu = False
 
@@ -42,6 +64,71 @@ class TownshipViews(ModelViews):
     filterset_class = filters.TownshipFilterSet
     columns = ("name", "code", "kind")
     related = ("villages",)
+
+
+class VillageListView(ListView):
+    """The villages: a county's (or a city's) 3,600 are not one list of 3,600 rows. Unfiltered, and
+    for a user who sees more than one township, the page shows the townships (by county when there
+    are several), each with its number of villages by tier, and a township's villages open under it
+    on demand (a Bootstrap collapse; htmx fetches the rows, ``?township=<id>`` with ``HX-Request``).
+    Without JavaScript a township's name is a link to the same address: the list of its villages.
+    A filter, a search or a sort gives the usual list (``?view=list``: all of them, paged)."""
+
+    grouped_template = "villages/village_list.html"
+    rows_template = "villages/village_rows.html"
+    MAX_ROWS = 500  # a township's villages under its heading; more (none has) are in its list
+
+    def get(self, request):
+        if request.headers.get("HX-Request") and request.GET.get("township"):
+            response = self.township_rows(request)
+        elif not request.GET:
+            townships = grouped_townships(request.user)
+            response = self.grouped(request, townships) if len(townships) > 1 else super().get(request)
+        else:
+            response = super().get(request)
+        patch_vary_headers(response, ["HX-Request"])
+        return response
+
+    def grouped(self, request, townships):
+        cfg = self.config
+        qs = cfg.queryset(request.user, "view")
+        counties = []
+        for township in townships:
+            if not counties or counties[-1][0] != township.county_id:
+                counties.append((township.county_id, township.county, []))
+            counties[-1][2].append(township)
+        # The list the page stands for (``page.paginator``: every village, as a list page has it), for
+        # code that asks (the dashboards' figures link here); the page itself shows no row of it.
+        page = Page([], 1, Paginator(qs.order_by("code"), cfg.paginate_by))
+        return render(request, self.grouped_template, self.context(
+            filterset=cfg.filterset_class(None, queryset=qs, request=request), townships=townships,
+            counties=[(county, items) for _, county, items in counties], tiers=Tier.choices, page=page, rows=[],
+            total=Total(sum(t.n for t in townships)), breadcrumbs=cfg.breadcrumbs(), grouped=True,
+        ))
+
+    def township_rows(self, request):
+        cfg = self.config
+        qs = cfg.queryset(request.user, "view")
+        filterset = cfg.filterset_class({"township": request.GET["township"]}, queryset=qs, request=request)
+        if not filterset.is_valid():  # not a township the user may read
+            raise Http404
+        villages = list(filterset.qs.order_by("code")[: self.MAX_ROWS + 1])
+        rows = [(obj, [cell(request.user, obj, c) for c in cfg.columns]) for obj in villages[: self.MAX_ROWS]]
+        return render(request, self.rows_template, self.context(
+            rows=rows, headers=column_headers(cfg.model, cfg.columns), township=filterset.form.cleaned_data["township"],
+            more=len(villages) > self.MAX_ROWS,
+        ))
+
+
+def grouped_townships(user):
+    """The townships ``user`` may read, each with ``n`` villages and ``tier_<value>`` of each tier
+    (one query), by county and code."""
+    tiers = {f"tier_{value}": Count("villages", filter=Q(villages__tier=value)) for value in Tier.values}
+    townships = Township.objects.restrict(user, "view").select_related("county").annotate(n=Count("villages"), **tiers)
+    out = list(townships.order_by("county__code", "code"))
+    for township in out:
+        township.tiers = [(label, getattr(township, f"tier_{value}")) for value, label in Tier.choices]
+    return out
 
 
 class VillageViews(ModelViews):
@@ -56,6 +143,7 @@ class VillageViews(ModelViews):
     history_related = ("tier_changes",)  # a tier change is recorded as such (the demo's and imports' too)
     detail_template = "villages/village_detail.html"
     api_locked_on_update = ("tier",)  # changed by a tier-change record, as in the form
+    view_overrides = {"list": VillageListView}  # by township, not 3,600 rows at once
 
 
 class TierChangeViews(ModelViews):
@@ -151,6 +239,7 @@ class SurveyRoundViews(ModelViews):
 
 class SurveyAssignmentViews(ModelViews):
     model = SurveyAssignment
+    big = True  # 4,800 assignments on the demo county, ten times that in a city: keyset pages
     plural = "survey-assignments"
     chain = "survey"
     filterset_class = filters.SurveyAssignmentFilterSet
@@ -164,6 +253,7 @@ class SurveyAssignmentViews(ModelViews):
 
 class SurveyVisitViews(ModelViews):
     model = SurveyVisit
+    big = True  # 4,800 visits on the demo county, ten times that in a city: keyset pages
     plural = "survey-visits"
     chain = "survey"
     filterset_class = filters.SurveyVisitFilterSet
@@ -174,6 +264,7 @@ class SurveyVisitViews(ModelViews):
 
 class SurveyProblemViews(ModelViews):
     model = SurveyProblem
+    big = True  # 5,300 problems on the demo county, ten times that in a city: keyset pages
     plural = "survey-problems"
     chain = "survey"
     filterset_class = filters.SurveyProblemFilterSet

@@ -20,5 +20,6 @@ class WenshangConfig(AppConfig):
         from wenshang.accounts.views import AdminLoginForm
         from wenshang.dashboard import signals as dashboard_signals  # noqa: F401  (dashboards stale after a change)
         from wenshang.kernel import audit  # noqa: F401  (connect the change-log and search-index signals)
+        from wenshang.web import aggregates  # noqa: F401  (the figures' aggregates follow every write)
 
         admin.site.login_form = AdminLoginForm  # the lockout message on the admin's login page too

@@ -5,6 +5,6 @@ from wenshang.api.models import ApiToken
 from wenshang.imports.models import ImportJob
 from wenshang.kernel.models import ObjectChange, PersonalDataAccess, User
 from wenshang.reports.models import Report
-from wenshang.web.models import SearchEntry
+from wenshang.web.models import MetricAggregate, SearchEntry
 
-__all__ = ["ApiToken", "ImportJob", "ObjectChange", "PersonalDataAccess", "Report", "SearchEntry", "User"]
+__all__ = ["ApiToken", "ImportJob", "MetricAggregate", "ObjectChange", "PersonalDataAccess", "Report", "SearchEntry", "User"]

@@ -6,7 +6,7 @@ from villages.models import Township
 from wenshang.imports import jobs
 from wenshang.imports.jobs import run_import  # noqa: F401 - wenshang.run_import: a spreadsheet import job, checked or written
 from wenshang.reports.tasks import build_report, quarterly_reports, send_queued  # noqa: F401 - the survey reports' tasks
-from wenshang.web import figures
+from wenshang.web import aggregates, figures
 
 
 @shared_task(name="wenshang.compute_figures")
@@ -14,6 +14,13 @@ def compute_figures(township_code=None):
     """The article's figures computed from the records, for the county or one township."""
     township = Township.objects.get(code=township_code) if township_code else None
     return figures.compute(township=township)
+
+
+@shared_task(name="wenshang.verify_metrics", ignore_result=True)
+def verify_metrics():
+    """Recompute the figures' aggregates from the records and log the result (nightly,
+    ``CELERY_BEAT_SCHEDULE``; ``manage.py metrics verify`` prints it); returns the number of differences."""
+    return aggregates.verify_and_log()
 
 
 @shared_task(name="wenshang.purge_imports")

@@ -6,7 +6,12 @@
    more}). Keyboard: ↓/↑ move through the suggestions, Enter picks, Esc closes (a second Esc
    restores the chosen record's name), Tab leaves. A tap picks on a phone. Picking sets the select
    (the form posts the id, validated by the server as any choice); a multiple select shows its
-   records as removable buttons. Text goes in with textContent only: names are user input. */
+   records as removable buttons. Text goes in with textContent only: names are user input.
+
+   A list's filter form holds <input type="text" data-lookup-url="…" data-lookup-text="东石楼村（寅寺镇）"
+   value="370830104201"> instead (wenshang/web/filters.py LookupTextInput): without JavaScript a box
+   of the record's code. Here it becomes hidden and carries the id of the record picked; a code
+   typed and not picked is sent as typed (the server finds the record by its code). */
 (function () {
   "use strict";
 
@@ -23,13 +28,15 @@
     if (select.dataset.lookupReady) { return; }
     select.dataset.lookupReady = "1";
     counter += 1;
-    var multiple = select.multiple;
+    var textual = select.tagName === "INPUT"; // a filter's box of a code, not a select
+    var chosen = textual ? { value: select.value, text: select.dataset.lookupText || select.value } : null;
+    var multiple = !textual && select.multiple;
     var baseId = (select.id || "lookup") + "_lookup";
     var listId = baseId + "_list" + counter;
 
     var wrapper = make("div", "lookup position-relative");
     var chips = multiple ? make("div", "lookup-chips d-flex flex-wrap gap-1 mb-1") : null;
-    var input = make("input", select.className.replace(/\bform-select\b/, "form-control"));
+    var input = make("input", (select.className || "").replace(/\bform-select\b/, "form-control"));
     input.type = "text";
     input.id = baseId;
     input.autocomplete = "off";
@@ -38,7 +45,8 @@
     input.setAttribute("aria-autocomplete", "list");
     input.setAttribute("aria-expanded", "false");
     input.setAttribute("aria-controls", listId);
-    if (select.getAttribute("placeholder")) { input.placeholder = select.getAttribute("placeholder"); }
+    var placeholder = select.dataset.lookupPlaceholder || select.getAttribute("placeholder");
+    if (placeholder) { input.placeholder = placeholder; }
     if (select.getAttribute("aria-describedby")) { input.setAttribute("aria-describedby", select.getAttribute("aria-describedby")); }
     if (select.required) { input.setAttribute("aria-required", "true"); }
     if (select.classList.contains("is-invalid")) { input.setAttribute("aria-invalid", "true"); }
@@ -58,8 +66,12 @@
         list.setAttribute("aria-labelledby", label.id);
       });
     }
-    select.hidden = true;
-    select.tabIndex = -1;
+    if (textual) {
+      select.type = "hidden";
+    } else {
+      select.hidden = true;
+      select.tabIndex = -1;
+    }
     select.parentNode.insertBefore(wrapper, select);
     if (chips) { wrapper.appendChild(chips); }
     wrapper.appendChild(input);
@@ -73,6 +85,7 @@
     var request = 0;  // answers to older keystrokes are dropped
 
     function chosenText() {
+      if (textual) { return chosen.value ? chosen.text : ""; }
       var option = select.options[select.selectedIndex];
       return option && option.value ? option.text : "";
     }
@@ -163,6 +176,14 @@
       var item = items[index];
       if (!item) { return; }
       var value = String(item.id);
+      if (textual) {
+        chosen = { value: value, text: item.text };
+        select.value = value;
+        input.value = item.text;
+        close();
+        select.dispatchEvent(new Event("change", { bubbles: true }));
+        return;
+      }
       var existing = Array.prototype.find.call(select.options, function (o) { return o.value === value; });
       if (!multiple) {
         Array.prototype.slice.call(select.options).forEach(function (o) { if (o.value && o.value !== value) { o.remove(); } });
@@ -180,6 +201,7 @@
 
     function clearSingle() {
       if (multiple) { return; }
+      if (textual) { chosen = { value: "", text: "" }; select.value = ""; return; }
       Array.prototype.slice.call(select.options).forEach(function (o) { if (o.value) { o.remove(); } });
       if (select.options.length) { select.options[0].selected = true; }
     }
@@ -219,8 +241,20 @@
       }
     });
 
+    function syncTyped() {
+      // typed and not picked: the one suggestion of that very name, or the text itself (a code)
+      var typed = input.value.trim();
+      if (typed && typed !== chosenText()) {
+        var same = items.filter(function (item) { return item.text === typed; });
+        select.value = same.length === 1 ? String(same[0].id) : typed;
+        chosen = { value: select.value, text: typed };
+      }
+    }
+    if (textual && select.form) { select.form.addEventListener("submit", syncTyped); }
+
     input.addEventListener("blur", function () {
       window.setTimeout(close, 100);
+      if (textual) { syncTyped(); return; }
       if (!multiple && input.value.trim() && input.value !== chosenText()) {
         input.value = chosenText(); // typed but nothing picked: the choice stays as it was
       }
@@ -231,7 +265,7 @@
   }
 
   function setupAll(root) {
-    (root || document).querySelectorAll("select[data-lookup-url]").forEach(setup);
+    (root || document).querySelectorAll("select[data-lookup-url], input[data-lookup-url]").forEach(setup);
   }
 
   if (document.readyState === "loading") {

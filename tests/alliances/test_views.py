@@ -242,7 +242,7 @@ class TestTaskForceUnitViews(ModelViewTests):
     changes = {"responsibility": "统筹协调", "is_lead": True}
 
     def make(self, township, n=0):
-        return TaskForceUnit.objects.create(name=f"专班成员单位{n}")
+        return TaskForceUnit.objects.create(name=f"专班成员单位{n}", county=township.county)
 
     def form_data(self, township):
         return {"name": "县工商联", "responsibility": "组织企业结对"}

@@ -170,13 +170,18 @@ def test_map_data_of_the_whole_county_is_under_200_kb(client, leader):
     response = client.get("/dashboard/map/data/")
     payload = response.json()
     assert len(response.content) < 200 * 1024
-    assert len(payload["villages"]) == Village.objects.count()
-    fields = payload["fields"]
-    total = sum(v[fields.index("parcels")] for v in payload["villages"])
-    assert total == figures.compute(keys=["homestead_parcels"])["homestead_parcels"]
+    towns = [dict(zip(payload["township_fields"], t)) for t in payload["townships"]]
+    assert len(towns) == 15 and sum(t["villages"] for t in towns) == Village.objects.count()
+    assert sum(t["parcels"] for t in towns) == figures.compute(keys=["homestead_parcels"])["homestead_parcels"]
     assert len(payload["zones"]) == figures.compute(keys=["joint_committees"])["joint_committees"]
-    placed = [v for v in payload["villages"] if v[fields.index("lat")] is not None]
-    assert len(placed) == len(payload["villages"])
+    placed = 0
+    for town in towns:  # each township's villages, as the map loads them when zoomed in
+        villages = client.get(f"/dashboard/map/data/?township={town['id']}").json()
+        fields = villages["fields"]
+        assert len(villages["villages"]) == town["villages"]
+        assert sum(v[fields.index("parcels")] for v in villages["villages"]) == town["parcels"]
+        placed += sum(v[fields.index("lat")] is not None for v in villages["villages"])
+    assert placed == Village.objects.count()
 
 
 def test_the_ranking_leads_from_county_to_township_to_village_profile(client, leader, yinsi):

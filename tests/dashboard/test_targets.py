@@ -219,8 +219,10 @@ def test_achievement_counts_the_year_s_records_of_each_unit(county_records, vill
         "collective_income": (300000, 100000), "pairing_income": (3000, 1000), "loans_amount": (30000, 10000),
         "land_income": (15000, 5000), "survey_visits": (3, 1), "reserve_cadres": (3, 1), "returnees": (3, 1),
     }
+    by_township = {t.pk: targets.achieved(2024, t.pk) for t in (township_a, township_b)}  # a township's: its villages
     for key, (a, b) in expected.items():
-        assert done[key]["villages"] == {village_a.pk: a, village_b.pk: b}, key
+        assert {**by_township[township_a.pk][key]["villages"], **by_township[township_b.pk][key]["villages"]} == {
+            village_a.pk: a, village_b.pk: b}, key
         assert done[key]["townships"] == {township_a.pk: a, township_b.pk: b}, key
         assert done[key]["county"] == a + b, key
     assert targets.achieved(2024, township_a.pk)["loans_amount"]["county"] == 30000
@@ -328,7 +330,7 @@ def test_odd_addresses_are_answered_not_crashed_on(client, official, query):
         assert client.get(f"{page}?{query}").status_code in (200, 404), (page, query)
 
 
-def test_the_year_chooser_offers_the_years_with_targets(client, official):
+def test_the_year_chooser_offers_the_years_with_targets(client, official, county):
     target("returnees", 3, year=2022)
     client.force_login(official)
     with override_settings(PORTAL_DATA_AS_OF=AS_OF):

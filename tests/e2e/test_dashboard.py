@@ -6,6 +6,7 @@ import re
 
 import pytest
 
+from villages.models import Township, Village
 from wenshang.web import figures
 
 pytestmark = [pytest.mark.slow, pytest.mark.django_db(transaction=True)]
@@ -91,15 +92,25 @@ def test_an_official_walks_from_the_county_to_a_village_and_the_map(demo, live_s
     assert "东石楼村" in page.locator("h1").inner_text()
     page.screenshot(path=shots / "dashboard-village-profile.png", full_page=True)
 
-    # The map: every village placed, the zones drawn; a village's parcels one click away.
+    # The map: every township placed, the zones drawn; a township's villages a click away, and a
+    # village's parcels one more.
     page.goto(f"{base}/")
     page.click("#open-map")
-    page.wait_for_url(re.compile(r"/dashboard/map/$"))
-    page.wait_for_selector("#county-map[data-villages]")
-    assert page.get_attribute("#county-map", "data-villages") == "346"
+    page.wait_for_url(re.compile(r"/dashboard/map/(\?county=\d+)?$"))
+    page.wait_for_selector("#county-map[data-townships]")
+    assert page.get_attribute("#county-map", "data-townships") == "15"
     assert page.get_attribute("#county-map", "data-zones") == str(expected["joint_committees"])
     page.wait_for_timeout(500)
     page.screenshot(path=shots / "dashboard-map.png")
+    yinsi = Township.objects.get(code="370830104").pk
+    page.evaluate("town => window.countyMap.townships.getLayers().find(m => m.townshipId === town).openPopup()", yinsi)
+    assert "寅寺镇" in page.locator(".leaflet-popup").inner_text()
+    page.locator(".leaflet-popup a.map-show-villages").click()
+    page.wait_for_function("() => Number(document.getElementById('county-map').dataset.villages) > 0")
+    page.wait_for_selector("#county-map.dash-map-detail")
+    assert int(page.get_attribute("#county-map", "data-villages")) == Village.objects.filter(township_id=yinsi).count()
+    page.wait_for_timeout(300)
+    page.screenshot(path=shots / "dashboard-map-township.png")
     parcels = page.evaluate("""() => {
         const layer = window.countyMap.villages.getLayers().find(m => m.getTooltip().getContent().textContent === '东石楼村');
         layer.openPopup();

@@ -173,18 +173,16 @@ def hover_charts(page):
     return shown
 
 
-def hover_map(page):
-    """The mouse over every village marker, every zone's tooltip and every popup; returns their texts."""
-    page.wait_for_selector("#county-map[data-villages]")
-    page.wait_for_timeout(300)
+def hover_villages(page, township=None):
+    """The mouse over every village marker (of ``township``) in view, and a click on it; their texts."""
     texts = []
-    points = page.evaluate("""() => {
+    points = page.evaluate("""township => {
         const box = document.getElementById('county-map').getBoundingClientRect();
-        return window.countyMap.villages.getLayers().map(m => {
+        return window.countyMap.villages.getLayers().filter(m => township === null || m.townshipId === township).map(m => {
             const p = window.countyMap.map.latLngToContainerPoint(m.getLatLng());
             return [box.left + p.x, box.top + p.y];
         });
-    }""")
+    }""", township)
     for x, y in points:
         page.mouse.move(x, y)
         page.wait_for_timeout(80)
@@ -192,6 +190,29 @@ def hover_map(page):
         page.mouse.click(x, y)
         page.wait_for_timeout(80)
         texts.append(page.locator("#county-map .leaflet-popup-pane").inner_text())
+    return texts
+
+
+def hover_map(page):
+    """The mouse over every village marker, every zone's tooltip and every popup; returns their texts.
+    On the county's map: every township's popup first, then each township's villages as a click on
+    "show its villages" loads them."""
+    page.wait_for_selector("#county-map[data-zones]")
+    page.wait_for_timeout(300)
+    texts = []
+    if page.evaluate("() => window.countyMap.level") == "county":
+        texts.append(page.locator("#county-map").inner_text())  # the townships' labels at the county's zoom
+        towns = page.evaluate("() => window.countyMap.townships.getLayers().map(m => m.townshipId)")
+        for town in towns:
+            page.click("#county-map a.map-whole")  # back to the townships
+            page.evaluate("""town => window.countyMap.townships.getLayers().find(m => m.townshipId === town).openPopup()""", town)
+            texts.append(page.locator("#county-map .leaflet-popup-pane").inner_text())
+            page.locator(".leaflet-popup a.map-show-villages").click()
+            page.wait_for_function("town => window.countyMap.villages.getLayers().some(m => m.townshipId === town)", arg=town)
+            page.wait_for_timeout(300)
+            texts += hover_villages(page, town)
+    else:
+        texts += hover_villages(page)
     texts.append(page.evaluate("""() => {
         const out = [];
         for (const group of [window.countyMap.villages, window.countyMap.zones]) {

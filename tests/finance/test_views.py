@@ -80,7 +80,7 @@ class TestAgriLoanReportViews(CountyLevelTests, ModelViewTests):
     changes = {"balance": "2000000.00"}
 
     def make(self, township, n=0):
-        return AgriLoanReport.objects.create(bank=f"银行{n}", year=2024, quarter=1, balance=Decimal("1000000.00"))
+        return AgriLoanReport.objects.create(bank=f"银行{n}", year=2024, quarter=1, balance=Decimal("1000000.00"), county=township.county)
 
     def form_data(self, township):
         return {"bank": "新银行", "year": 2024, "quarter": 2, "balance": "1500000.00"}

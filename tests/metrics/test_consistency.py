@@ -229,7 +229,12 @@ def test_targets_count_their_metric_within_the_year(client, admin_user, small_co
         for t in Township.objects.all():
             assert Decimal(str(m.value(t.pk, within=year))) == done[key]["townships"].get(t.pk, 0), key
             assert listed_value(client, m, t.pk, extra=m.period_query(*year)) == done[key]["townships"].get(t.pk, 0), key
-        assert Decimal(str(m.value(village=village.pk, within=year))) == done[key]["villages"].get(village.pk, 0), key
+        own = targets.achieved(2024, village.township_id)  # a township's: its villages
+        assert Decimal(str(m.value(village=village.pk, within=year))) == own[key]["villages"].get(village.pk, 0), key
+    for t in [None, *Township.objects.values_list("pk", flat=True)]:  # the aggregates are the records
+        assert targets.achieved(2024, t) == {
+            key: {**entry, "villages": entry["villages"] if t is not None else {}}
+            for key, entry in targets.achieved(2024, t, raw=True).items()}
 
 
 def _xlsx_indicators(report, tmp_path):

@@ -145,6 +145,6 @@ def test_the_quarterly_schedule(survey):
     with mock.patch.object(tasks.build_report, "apply_async"):
         made = services.quarterly(today=dt.date(2024, 7, 1))
     assert [(r.subject, r.year, r.quarter, r.trigger) for r in made] == [
-        ("county", 2024, 2, "schedule"), ("township:370830102", 2024, 2, "schedule"), ("township:370830104", 2024, 2, "schedule"),
+        ("county:370830", 2024, 2, "schedule"), ("township:370830102", 2024, 2, "schedule"), ("township:370830104", 2024, 2, "schedule"),
     ]
     assert services.quarterly(today=dt.date(2025, 1, 1))[0].quarter == 4

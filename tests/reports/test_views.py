@@ -43,9 +43,9 @@ def test_township_staff_see_their_townships_part(client, staff_b, survey):
 def test_requesting_watching_and_downloading_a_report(client, official, survey, reports_dir, django_capture_on_commit_callbacks):
     client.force_login(official)
     page = client.get(reverse("reports:list"))
-    assert ("county", "全县") in [(k, str(v)) for k, v in page.context["form"].fields["subject"].choices]
+    assert ("county:370830", "全县") in [(k, str(v)) for k, v in page.context["form"].fields["subject"].choices]
     with mock.patch.object(tasks.build_report, "apply_async") as send, django_capture_on_commit_callbacks(execute=True):
-        response = client.post(reverse("reports:list"), {"period": "2024-2", "subject": "county"}, follow=True)
+        response = client.post(reverse("reports:list"), {"period": "2024-2", "subject": "county:370830"}, follow=True)
     assert send.call_count == 1
     report = Report.objects.get()
     assert response.redirect_chain[-1][0] == reverse("reports:detail", args=[report.pk])
@@ -70,7 +70,7 @@ def test_a_down_broker_answers_at_once_and_keeps_the_request(client, official, s
     client.force_login(official)
     with mock.patch.object(tasks.build_report, "apply_async", side_effect=ConnectionError("refused")), \
             django_capture_on_commit_callbacks(execute=True):
-        response = client.post(reverse("reports:list"), {"period": "2024-2", "subject": "county"}, follow=True)
+        response = client.post(reverse("reports:list"), {"period": "2024-2", "subject": "county:370830"}, follow=True)
     text = response.content.decode()
     assert "not answering" in text or "暂时无法连接" in text
     report = Report.objects.get()

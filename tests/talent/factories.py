@@ -20,7 +20,7 @@ FACTORIES = {
     tm.Training: talent_tests.training,
     tm.TrainingAttendance: made_by(talent_tests.TestTrainingAttendanceViews),
     tm.Honour: made_by(talent_tests.TestHonourViews),
-    tm.FirstSecretaryBatch: lambda township, n=0: talent_tests.batch(2010 + n),
+    tm.FirstSecretaryBatch: lambda township, n=0: talent_tests.batch(2010 + n, township.county),
     tm.FirstSecretaryAlliance: made_by(talent_tests.TestFirstSecretaryAllianceViews),
     tm.SubAlliance: made_by(talent_tests.TestSubAllianceViews),
     tm.FirstSecretary: talent_tests.first_secretary,

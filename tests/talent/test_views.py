@@ -55,14 +55,17 @@ def secretary(township, n=0):
     return VillageSecretary.objects.create(person=person(township, name=f"书记{n}"), village=village(township, n), start_date=date(2021, 1, 5))
 
 
-def batch(year=2021):
-    obj, _ = FirstSecretaryBatch.objects.get_or_create(year=year, defaults={"name": f"{year}年度驻村第一书记", "start_date": date(year, 6, 1)})
+def batch(year=2021, county=None):
+    """The batch of ``year`` (of ``county``, a county-level catalogue; None: the only county's)."""
+    of = {"county": county} if county is not None else {}
+    obj, _ = FirstSecretaryBatch.objects.get_or_create(year=year, **of, defaults={"name": f"{year}年度驻村第一书记",
+                                                                                  "start_date": date(year, 6, 1)})
     return obj
 
 
 def first_secretary(township, n=0):
     return FirstSecretary.objects.create(
-        person=person(township, name=f"第一书记{n}"), batch=batch(), village=village(township, n), sending_unit="县委组织部",
+        person=person(township, name=f"第一书记{n}"), batch=batch(county=township.county), village=village(township, n), sending_unit="县委组织部",
         start_date=date(2021, 6, 1),
     )
 
@@ -134,7 +137,8 @@ class TestRecruitingStationViews(CountyLevelTests, ModelViewTests):
     changes = {"contact": "李四"}
 
     def make(self, township, n=0):
-        return RecruitingStation.objects.create(name=f"北京归雁回引工作站{n}", city="北京", established_on=date(2021, 5, 1))
+        return RecruitingStation.objects.create(name=f"北京归雁回引工作站{n}", city="北京", established_on=date(2021, 5, 1),
+                                                county=township.county)
 
     def form_data(self, township):
         return {"name": "上海归雁回引工作站", "city": "上海", "established_on": "2021-06-01", "contact": "张三"}
@@ -240,7 +244,7 @@ class TestFirstSecretaryAllianceViews(CountyLevelTests, ModelViewTests):
     changes = {"name": "改名联盟"}
 
     def make(self, township, n=0):
-        return FirstSecretaryAlliance.objects.create(name=f"第一书记联盟{n}", founded_on=date(2021, 9, 1))
+        return FirstSecretaryAlliance.objects.create(name=f"第一书记联盟{n}", founded_on=date(2021, 9, 1), county=township.county)
 
     def form_data(self, township):
         return {"name": "新联盟", "founded_on": "2022-01-01"}
@@ -251,15 +255,16 @@ class TestSubAllianceViews(CountyLevelTests, ModelViewTests):
     editor = "admin_user"
     changes = {"focus": "甘薯"}
 
-    def alliance(self):
-        obj, _ = FirstSecretaryAlliance.objects.get_or_create(name="汶上县第一书记联盟", defaults={"founded_on": date(2021, 9, 1)})
+    def alliance(self, township):
+        obj, _ = FirstSecretaryAlliance.objects.get_or_create(name="汶上县第一书记联盟", county=township.county,
+                                                              defaults={"founded_on": date(2021, 9, 1)})
         return obj
 
     def make(self, township, n=0):
-        return SubAlliance.objects.create(alliance=self.alliance(), number=n + 1, name=f"第{n + 1}分盟", focus="芦花鸡")
+        return SubAlliance.objects.create(alliance=self.alliance(township), number=n + 1, name=f"第{n + 1}分盟", focus="芦花鸡")
 
     def form_data(self, township):
-        return {"alliance": self.alliance().pk, "number": 99, "name": "新分盟", "focus": "电商直播"}
+        return {"alliance": self.alliance(township).pk, "number": 99, "name": "新分盟", "focus": "电商直播"}
 
 
 class TestFirstSecretaryViews(ModelViewTests):

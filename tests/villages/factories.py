@@ -14,7 +14,12 @@ from villages import models as vm
 
 
 def city(township, n=0):
-    return vm.City.objects.get_or_create(code=f"{3708 + n}00", defaults={"name": f"试点{n}市"})[0]
+    """The city of the township's county (made its city on first use; ``n > 0``: another city)."""
+    made = vm.City.objects.get_or_create(code=f"{3708 + n}00", defaults={"name": f"试点{n}市"})[0]
+    if n == 0 and township.county.city_id is None:
+        township.county.city = made
+        township.county.save()
+    return made
 
 
 def county(township, n=0):
@@ -53,22 +58,24 @@ def project(township, n=0):
 
 
 def survey_round(township=None, n=0):
-    """The first quarter of 2024 (``n``: of 2024 − n): county-level, shared by every township."""
+    """The first quarter of 2024 (``n``: of 2024 − n): county-level, shared by every township of the
+    township's county (no township: the database's only county)."""
     year = 2024 - n
+    of = {"county": township.county} if township is not None else {}
     return vm.SurveyRound.objects.get_or_create(
-        year=year, quarter=1,
+        year=year, quarter=1, **of,
         defaults={"theme": f"{year}年一季度大调研", "start_date": dt.date(year, 1, 1), "end_date": dt.date(year, 3, 31)},
     )[0]
 
 
 def survey_assignment(township, n=0):
-    return vm.SurveyAssignment.objects.create(round=survey_round(), village=village(township, n), leader_name="张县长",
+    return vm.SurveyAssignment.objects.create(round=survey_round(township), village=village(township, n), leader_name="张县长",
                                               leader_title="副县长")
 
 
 def survey_visit(township, n=0):
     return vm.SurveyVisit.objects.create(
-        round=survey_round(), village=village(township, n), visited_on=DAY, visitors="县委组织部调研组",
+        round=survey_round(township), village=village(township, n), visited_on=DAY, visitors="县委组织部调研组",
         rating_organization=4, rating_industry=3, rating_talent=3, rating_governance=4, rating_environment=5, analysis="班子团结，产业待强",
     )
 

@@ -11,6 +11,7 @@ from tests.factories import make, survey_round, survey_visit
 from tests.talent.helpers import village
 from tests.viewtests import ModelViewTests
 from villages.models import (
+    City,
     CollectiveIncome,
     County,
     Project,
@@ -22,6 +23,7 @@ from villages.models import (
     VillageHonour,
 )
 from villages.views import (
+    CityViews,
     CollectiveIncomeViews,
     CountyViews,
     ProjectViews,
@@ -52,7 +54,26 @@ class CountyLevelByLink:
         assert self.snapshot(obj) == before
 
 
-class TestCountyViews(CountyLevelByLink, ModelViewTests):
+class TestCityViews(ModelViewTests):
+    """Cities are admin_only and above every county: a township's (or a county's) user reads none."""
+
+    config = CityViews
+    editor = "admin_user"
+    changes = {"name": "改名市"}
+
+    def make(self, township, n=0):
+        return make(City, township, n + 1)
+
+    def form_data(self, township):
+        return {"code": "371100", "name": "新设市"}
+
+    def test_api_another_township_finds_nothing(self, township_a, township_b, make_token):
+        TestTownshipViews.test_api_another_township_finds_nothing(self, township_a, township_b, make_token)
+
+
+class TestCountyViews(ModelViewTests):
+    """Another county is out of a township's (and a county's) scope: not listed, a 404 (issue 14)."""
+
     config = CountyViews
     editor = "admin_user"  # admin_only
     changes = {"name": "改名县"}
@@ -62,6 +83,9 @@ class TestCountyViews(CountyLevelByLink, ModelViewTests):
 
     def form_data(self, township):
         return {"code": "370999", "name": "新设县"}
+
+    def test_api_another_township_finds_nothing(self, township_a, township_b, make_token):
+        TestTownshipViews.test_api_another_township_finds_nothing(self, township_a, township_b, make_token)
 
 
 class TestTownshipViews(ModelViewTests):

@@ -54,10 +54,10 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy, ngettext
 from django.views import View
 
-from villages.models import Township
+from villages.models import City, County, Township
 from wenshang.kernel.choices import Role
 from wenshang.kernel.models import User
-from wenshang.kernel.scope import can, permission_filter
+from wenshang.kernel.scope import can, permission_filter, scope_of
 from wenshang.web.filters import PortalFilterSet
 from wenshang.web.forms import bootstrap_errors
 
@@ -258,14 +258,19 @@ def manages_users(user):
     return can(user, "change", User)
 
 
-def _township_allowed(user, township_id):
-    """May ``user`` manage accounts of this township (None: the whole county)?"""
+def _scope_allowed(user, account):
+    """May ``user`` manage ``account`` with the scope it is given (its township, county and city, as
+    ``User.clean`` completed them)? A township's administrator: their township's accounts; a
+    county's: the county's (its townships' included); a city's: the city's and its counties'."""
     allowed = permission_filter(user, User, "change")
-    if allowed is True:
-        return True
-    if allowed is False:
-        return False
-    return township_id is not None and township_id == user.township_id
+    if isinstance(allowed, bool):
+        return allowed
+    scope = scope_of(user)
+    if scope.level == "township":
+        return account.township_id is not None and account.township_id == user.township_id
+    if scope.level == "county":
+        return account.county_id == scope.county_id
+    return account.city_id == scope.city_id
 
 
 class UserFilterSet(PortalFilterSet):
@@ -298,7 +303,7 @@ class UserForm(SetPasswordMixin, forms.ModelForm):
 
     class Meta:
         model = User
-        fields = ["username", "first_name", "role", "township", "domain", "sees_personal_data", "is_active"]
+        fields = ["username", "first_name", "role", "city", "county", "township", "domain", "sees_personal_data", "is_active"]
         field_classes = {"username": UsernameField}
         labels = {"first_name": capfirst(gettext_lazy("full name"))}
 
@@ -307,8 +312,24 @@ class UserForm(SetPasswordMixin, forms.ModelForm):
         self.user = user
         self.adding = self.instance._state.adding
         township = self.fields["township"]
-        township.queryset = Township.objects.restrict(user, "view")
+        township.queryset = Township.objects.restrict(user, "view").select_related("county")
         township.empty_label = _("Whole county")
+        # The levels above: a county's administrator makes accounts of their county (fixed), a city's
+        # of the city or one of its counties (the city fixed), the deployment's of any.
+        scope = scope_of(user)
+        county, city = self.fields["county"], self.fields["city"]
+        county.queryset = County.objects.restrict(user, "view")
+        city.queryset = City.objects.restrict(user, "view")
+        county.empty_label = city.empty_label = _("None")
+        if scope.level in ("county", "township"):
+            county.queryset = county.queryset.filter(pk=scope.county_id)
+            county.disabled = True
+            if self.adding:
+                self.initial["county"] = scope.county_id
+        if scope.level is not None:
+            city.disabled = True
+            if self.adding:
+                self.initial["city"] = scope.city_id
         if not self.adding:
             for name in ("password1", "password2"):
                 self.fields[name].required = False
@@ -348,9 +369,14 @@ class UserForm(SetPasswordMixin, forms.ModelForm):
         return cleaned
 
     def _post_clean(self):
-        super()._post_clean()  # the model's validation: User.clean (township, domain), uniqueness
-        if "township" not in self.errors and not _township_allowed(self.user, self.instance.township_id):
-            self.add_error("township", _("You may only manage the accounts of your own township."))
+        super()._post_clean()  # the model's validation: User.clean (township, county, city, domain), uniqueness
+        level = scope_of(self.user).level
+        field = "township" if level == "township" else "county"
+        if not self.errors.keys() & {"township", "county", "city"} and not _scope_allowed(self.user, self.instance):
+            message = {"township": _("You may only manage the accounts of your own township."),
+                       "county": _("You may only manage the accounts of your own county."),
+                       "city": _("You may only manage the accounts of your own city and its counties.")}.get(level, "")
+            self.add_error(field, message)
         if self.cleaned_data.get("password1"):
             self.validate_password_for_user(self.instance, "password1")
 
@@ -387,7 +413,8 @@ class UserListView(UserManagementView):
     template_name = "accounts/user_list.html"
 
     def get(self, request):
-        qs = User.objects.restrict(request.user, "change").filter(is_api_client=False).select_related("township").order_by("username")
+        qs = (User.objects.restrict(request.user, "change").filter(is_api_client=False)
+              .select_related("township", "county", "city").order_by("username"))
         filterset = UserFilterSet(request.GET or None, queryset=qs, request=request)
         if filterset.is_bound and filterset.is_valid():
             qs = filterset.qs

@@ -49,6 +49,8 @@ class ApiToken(models.Model):
     objects = RestrictedQuerySet.as_manager()
 
     scope_path = None
+    county_path = "user__county"  # the token's scope is its account's
+    city_path = "user__city"
     admin_only = True
     admin_view_only = True
 
@@ -62,7 +64,7 @@ class ApiToken(models.Model):
 
     @property
     def scope_label(self):
-        return str(self.township) if self.township_id else str(_("Whole county"))
+        return self.user.scope_label if self.user_id else str(_("Whole county"))
 
     @property
     def state(self):

@@ -17,6 +17,7 @@ from rest_framework import fields as drf_fields
 from rest_framework.settings import api_settings
 
 from wenshang.kernel import privacy
+from wenshang.kernel.scope import scope_of
 from wenshang.kernel.validators import mask_id_number
 
 SAME = object()
@@ -102,6 +103,15 @@ class PortalSerializer(serializers.ModelSerializer):
                 target.queryset = queryset.restrict(self.user, "view")  # ids the caller may not read do not exist
                 target.error_messages["does_not_exist"] = _(
                     "There is no record with id {pk_value}, or it is not within your scope.")
+        county = fields.get("county")
+        if county is not None and getattr(self.Meta.model, "county_path", None) == "county" and not county.read_only:
+            # A county-level record's county: the caller's own (a county's or township's token), or
+            # the only one they may choose; a city's or the deployment's caller names it.
+            own = scope_of(self.user).county_id
+            candidates = list((county.queryset.filter(pk=own) if own else county.queryset)[:2])
+            if len(candidates) == 1:
+                county.required = False
+                county.default = candidates[0]
         if isinstance(self.instance, models.Model):
             for name in self.config.api_locked_on_update:
                 if name in fields:

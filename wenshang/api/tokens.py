@@ -34,8 +34,10 @@ def role_for(township, read_only):
 
 
 @transaction.atomic
-def create_token(*, name, township=None, read_only=True, expires_days=DEFAULT_DAYS, personal_data=False, created_by=None):
-    """Make a token; returns ``(token, key)``. ``key`` is the only copy of the token."""
+def create_token(*, name, township=None, read_only=True, expires_days=DEFAULT_DAYS, personal_data=False, created_by=None,
+                 county=None):
+    """Make a token; returns ``(token, key)``. ``key`` is the only copy of the token. Its scope: one
+    township, one county (``county``; a township's is its county), or (neither) every record."""
     name = (name or "").strip()
     if not name:
         raise ValueError("a token needs a client name")
@@ -46,6 +48,7 @@ def create_token(*, name, township=None, read_only=True, expires_days=DEFAULT_DA
         first_name=name[:150],
         role=role_for(township, read_only),
         township=township,
+        county=township.county if township is not None else county,
         is_staff=False,
         is_api_client=True,
         sees_personal_data=personal_data,

@@ -28,13 +28,13 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 from rest_framework.views import exception_handler as drf_exception_handler
 
-from villages.models import Township
+from villages.models import County, Township
 from wenshang.api.auth import touch_after
 from wenshang.api.models import ApiToken
 from wenshang.api.serializers import django_errors, serializer_for
-from wenshang.kernel import privacy
+from wenshang.kernel import changes, privacy
 from wenshang.kernel.logs import administrators_notified
-from wenshang.kernel.scope import can
+from wenshang.kernel.scope import can, scope_of
 from wenshang.web import figures
 from wenshang.web.portal import REGISTRY
 
@@ -310,7 +310,7 @@ class PortalViewSet(TouchTokenMixin, viewsets.ModelViewSet):
         if problems:
             raise BulkInvalid(problems)
         created = []
-        with transaction.atomic():
+        with transaction.atomic(), changes.deferred():  # the figures' aggregates recomputed once, at the end
             for index, serializer in serializers_ok:
                 try:
                     created.append(serializer.save())  # each in a savepoint of its own (PortalSerializer._save)
@@ -373,6 +373,7 @@ class FigureSerializer(serializers.Serializer):
 
 class FiguresSerializer(serializers.Serializer):
     as_of = serializers.DateField(help_text=gettext_lazy("The date the records run to (数据截至)."))
+    county = serializers.DictField(allow_null=True, help_text=gettext_lazy("The county the figures are of; empty: every record."))
     township = serializers.DictField(allow_null=True, help_text=gettext_lazy("The township asked for; empty for the county."))
     figures = FigureSerializer(many=True, help_text=gettext_lazy("The figures, in the order of the article's list."))
 
@@ -387,25 +388,43 @@ class FiguresView(TouchTokenMixin, APIView):
     @extend_schema(
         summary="主要指标（按记录计算）",
         description="文章中的各项主要指标，全部由记录实时计算，与 python manage.py figures 的结果相同。"
-                    "默认为全县；township 为镇街代码时为该镇街（镇街的令牌只能取本镇街）。仅限全县的指标对镇街为空值。",
+                    "默认为调用方所在的县；township 为镇街代码时为该镇街（镇街的令牌只能取本镇街），"
+                    "county 为县级代码时为该县（市级的令牌须指明县）。仅限全县的指标对镇街为空值。",
         responses=FiguresSerializer,
-        parameters=[OpenApiParameter("township", str, description=gettext_lazy(
-            "A township's 9-digit code; empty: the county (a township's token: its township)."))],
+        parameters=[
+            OpenApiParameter("township", str, description=gettext_lazy(
+                "A township's 9-digit code; empty: the county (a township's token: its township).")),
+            OpenApiParameter("county", str, description=gettext_lazy(
+                "A county's 6-digit code; empty: the caller's county (a city's token names one).")),
+        ],
     )
     def get(self, request):
         code = request.query_params.get("township", "").strip()
+        county_code = request.query_params.get("county", "").strip()
         user = request.user
-        township = None
+        scope = scope_of(user)
+        township = county = None
         if code:
-            township = Township.objects.restrict(user, "view").filter(code=code).first()
+            township = Township.objects.restrict(user, "view").select_related("county").filter(code=code).first()
             if township is None:
                 raise exceptions.NotFound(_("No township with code %(code)s in your scope.") % {"code": code})
+            county = township.county
         elif user.township_id:
             township = user.township  # a township's token or staff: their township
-        values = figures.compute(township=township)
+            county = township.county
+        elif county_code:
+            county = County.objects.restrict(user, "view").filter(code=county_code).first()
+            if county is None:
+                raise exceptions.NotFound(_("No county with code %(code)s in your scope.") % {"code": county_code})
+        elif scope.county_id:
+            county = County.objects.get(pk=scope.county_id)  # a county's token or user: their county
+        elif scope.level == "city":
+            raise exceptions.ValidationError({"county": [_("Name the county: ?county=<its 6-digit code>.")]})
+        values = figures.compute(township=township, county=county if township is None else None)
         info = figures.catalogue()
         return Response({
             "as_of": str(settings.PORTAL_DATA_AS_OF),
+            "county": {"code": county.code, "name": county.name} if county else None,
             "township": {"code": township.code, "name": township.name} if township else None,
             "figures": [
                 {"key": key, "label": info[key].label, "value": value, "unit": info[key].unit, "period": info[key].period, "chain": info[key].chain}

@@ -8,7 +8,10 @@ gone by at the data's as-of date (序时进度): ahead, behind, done, or, for fi
 year, awaiting the year's report.
 
 ``build(year, township)`` returns plain data (numbers and codes) and costs 2 queries (3 when it
-has to read the names of the units itself); ``get()`` caches it like the dashboards' data.
+has to read the names of the units itself); ``get()`` caches it like the dashboards' data. The
+achievements are read from the aggregates kept on write (``wenshang.web.aggregates``: the rows of
+the year's quarters, or of the year for figures reported by year); ``achieved_raw()`` counts the
+records, for verification.
 """
 import datetime as dt
 from dataclasses import dataclass
@@ -16,13 +19,14 @@ from decimal import Decimal
 
 from django.conf import settings
 from django.core.cache import cache
-from django.db.models import Count, F, Sum, Value
+from django.db.models import Count, F, Q, Sum, Value
 from django.db.models.functions import Cast, Coalesce
 
 from villages.models import Target, Township, Village
 from wenshang.dashboard import data as dash
 from wenshang.kernel.periods import year_dates
-from wenshang.web import figures
+from wenshang.web import aggregates, figures
+from wenshang.web.models import MetricAggregate
 
 NUM = figures.DEC
 
@@ -55,8 +59,8 @@ class Indicator:
         """The rows of the year (a Q)."""
         return self.metric.condition() & self.metric.within(*year_dates(year))
 
-    def rows(self, year, township=None):
-        return self.metric.queryset(township).filter(self.metric.within(*year_dates(year)))
+    def rows(self, year, township=None, county=None):
+        return self.metric.queryset(township, county=county).filter(self.metric.within(*year_dates(year)))
 
     def params(self, year):
         return self.metric.params + tuple(self.metric.period_query(*year_dates(year)))
@@ -121,13 +125,41 @@ def years():
     return sorted(found, reverse=True)
 
 
-def achieved(year, township=None):
-    """{indicator: {"county": x, "townships": {id: x}, "villages": {id: x}}} of ``year`` (1 query)."""
+def achieved(year, township=None, raw=False, county=None):
+    """{indicator: {"county": x, "townships": {id: x}, "villages": {id: x}}} of ``year`` (1 query):
+    from the aggregates, the county's townships (no village: the county's page shows none) or a
+    township's villages; ``raw``: from the records."""
+    if raw:
+        return achieved_raw(year, township, county)
+    t = getattr(township, "pk", township)
+    keys = {ind.metric_key: key for key, ind in INDICATORS.items()}
+    level, where = ("v", Q(township=t)) if t is not None else ("t", Q())  # a township's villages, the county's townships
+    if t is None and county is not None:
+        where = Q(county=getattr(county, "pk", county))  # one county's townships (issue 14)
+    when = Q()
+    for ind in INDICATORS.values():
+        when |= Q(metric=ind.metric_key) & aggregates.year_when(ind.metric, within=year_dates(year))
+    rows = (MetricAggregate.objects.filter(where, when, level=level, metric__in=list(keys)).order_by()
+            .values_list("metric", "township", "village").annotate(x=Sum("value")))
+    out = {key: {"county": Decimal(0), "townships": {}, "villages": {}} for key in INDICATORS}
+    for metric_key, t_id, v_id, x in rows:
+        entry = out[keys[metric_key]]
+        x = Decimal(str(x or 0))
+        entry["county"] += x
+        if t_id is not None:
+            entry["townships"][t_id] = entry["townships"].get(t_id, Decimal(0)) + x
+        if v_id is not None:
+            entry["villages"][v_id] = entry["villages"].get(v_id, Decimal(0)) + x
+    return out
+
+
+def achieved_raw(year, township=None, county=None):
+    """``achieved()`` from the records: a UNION of one grouped query per indicator (1 query)."""
     parts = []
     for ind in INDICATORS.values():
         aggregate = Sum(ind.amount) if ind.amount else Count("pk")
         parts.append(
-            ind.rows(year, township).order_by()
+            ind.rows(year, township, None if township is not None else county).order_by()
             .values(t=F(ind.township_path), v=F(ind.village_path))
             .annotate(k=Value(ind.key), x=Cast(Coalesce(aggregate, 0, output_field=NUM), NUM))
             .values_list("k", "t", "v", "x")
@@ -144,16 +176,18 @@ def achieved(year, township=None):
     return out
 
 
-def build(year, township=None, units=None):
+def build(year, township=None, units=None, county=None):
     """Every indicator's target and achievement in ``year``: for the county (``township=None``) and
     its townships, or for one township (id) and its villages, ranked by progress.
 
     ``units``: [(id, name, code)] of the townships (county) or the township's villages, when the
     caller has them already; otherwise read here (1 more query)."""
     t = getattr(township, "pk", township)
+    county = getattr(county, "pk", county) if t is None else None  # one county of several: its townships
+    townships = Township.objects.filter(county=county) if county is not None else Township.objects.all()
     if units is None:
         units = list(
-            (Village.objects.filter(township=t) if t is not None else Township.objects.all())
+            (Village.objects.filter(township=t) if t is not None else townships)
             .order_by("code").values_list("pk", "name", "code")
         )
     targets = Target.objects.filter(year=year)
@@ -161,13 +195,15 @@ def build(year, township=None, units=None):
         targets = targets.filter(township=t)
     else:
         targets = targets.filter(village__isnull=True)
+        if county is not None:
+            targets = targets.filter(county=county)
     own, below = {}, {}
     for indicator, township_id, village_id, value in targets.values_list("indicator", "township_id", "village_id", "value"):
         if t is None:
             (own if township_id is None else below).setdefault(indicator, {})[township_id] = value
         else:
             (own if village_id is None else below).setdefault(indicator, {})[village_id or township_id] = value
-    done = achieved(year, t)
+    done = achieved(year, t, county=county)
     gone = schedule(year)
     out = []
     for key, ind in INDICATORS.items():
@@ -198,14 +234,15 @@ def build(year, township=None, units=None):
     return {"year": year, "township": t, "as_of": settings.PORTAL_DATA_AS_OF, "schedule": gone, "indicators": out}
 
 
-def get(year, township=None, key=None, units=None):
+def get(year, township=None, key=None, units=None, county=None):
     """``build()`` from the cache, fresh after any change (``key``: from ``dashboard.data.key()``)."""
     t = getattr(township, "pk", township)
-    cache_key = f"{key or dash.key(t)}:targets:{year}"
+    county = getattr(county, "pk", county) if t is None else None
+    cache_key = f"{key or dash.key(t, county)}:targets:{year}"
     out = cache.get(cache_key)
     if out is None:
-        out = build(year, t, units=units)
-        cache.set(cache_key, out, dash.CACHE_SECONDS)
+        out = build(year, t, units=units, county=county)
+        cache.set(cache_key, out, dash.ttl(cache_key))
     return out
 
 

@@ -6,6 +6,8 @@ app_name = "dashboard"
 
 urlpatterns = [
     path("townships/<int:pk>/", views.township, name="township"),
+    path("counties/<int:pk>/", views.county, name="county"),
+    path("cities/<int:pk>/", views.city, name="city"),
     path("compare/", views.compare, name="compare"),
     path("targets/", views.target_progress, name="targets"),
     path("periods/", views.period_comparison, name="periods"),

@@ -5,10 +5,16 @@ Every figure shown links to the list of the records behind it (``figures.drills(
 links to exactly the rows counted, a sum to the rows summed. The numbers come from
 ``wenshang.dashboard.data`` (cached); only labels and links are made here, per request.
 
-Scope: county users (administrators, officials, department editors) see the county and any
-township; township staff see their own township's dashboard (at ``/`` too) and nothing wider.
+Scope (``wenshang.kernel.scope.scope_of``): a county's users (administrators, officials, department
+editors) see their county and any of its townships; township staff see their own township's
+dashboard (at ``/`` too) and nothing wider; a city's users see the city's counties compared and
+ranked (``city``) and drill city → county → township → village; a deployment's administrator sees
+every county (the database's only one as the county page). The figures are always those of the
+county shown, never the sum of several counties under one name.
 """
 import re
+from contextlib import contextmanager
+from contextvars import ContextVar
 from decimal import Decimal
 from functools import cache as memoize
 from urllib.parse import urlencode
@@ -27,11 +33,11 @@ from django.utils.translation import gettext as _
 
 from finance.choices import LoanKind
 from villages.choices import ProjectKind, ProjectStatus, TargetIndicator, Tier
-from villages.models import Township, Village
+from villages.models import City, County, Township, Village
 from wenshang.dashboard import data as dash
 from wenshang.dashboard import geo, targets
 from wenshang.kernel import formats
-from wenshang.kernel.scope import permission_filter
+from wenshang.kernel.scope import permission_filter, scope_of
 from wenshang.web import figures
 from wenshang.web.portal import REGISTRY
 
@@ -100,9 +106,27 @@ def list_path(plural):
     return reverse(REGISTRY[plural].url_name("list"))
 
 
+_LINKED_COUNTY = ContextVar("dashboard_linked_county", default=None)
+
+
+@contextmanager
+def county_links(county):
+    """Inside: lists are linked with ``county=<id>`` (the county page of a database of several), unless
+    a link names a township or village already."""
+    token = _LINKED_COUNTY.set(getattr(county, "pk", county))
+    try:
+        yield
+    finally:
+        _LINKED_COUNTY.reset(token)
+
+
 def list_url(plural, params=()):
     url = list_path(plural)
-    return f"{url}?{urlencode(list(params), doseq=True)}" if params else url
+    params = list(params)
+    county = _LINKED_COUNTY.get()
+    if county is not None and not any(name in ("township", "village") for name, _value in params):
+        params.append(("county", county))
+    return f"{url}?{urlencode(params, doseq=True)}" if params else url
 
 
 def drill_url(key, township=None):
@@ -112,24 +136,54 @@ def drill_url(key, township=None):
 
 # -- access ----------------------------------------------------------------------------------------
 def county_reader(user):
-    """Whether ``user`` may read the whole county (every township's records)."""
-    return permission_filter(user, Village, "view") is True
+    """Whether ``user`` reads a whole county or more (every township of it): not township staff."""
+    allowed = permission_filter(user, Village, "view")
+    return allowed is not False and scope_of(user).level != "township"
 
 
 def township_for(user, pk):
-    return get_object_or_404(Township.objects.restrict(user, "view").select_related("county"), pk=pk)
+    return get_object_or_404(Township.objects.restrict(user, "view").select_related("county", "county__city"), pk=pk)
+
+
+def county_for(user, pk):
+    return get_object_or_404(County.objects.restrict(user, "view").select_related("city"), pk=pk)
+
+
+def several_counties():
+    """Whether the database holds more than one county (cached with the dashboards: no query when warm)."""
+    key = f"{dash.key(None)}:several-counties"
+    found = cache.get(key)
+    if found is None:
+        found = County.objects.order_by()[:2].count() > 1
+        cache.set(key, found, dash.ttl(key))
+    return found
+
+
+def own_county(user):
+    """The county page a county-wide user lands on: their county; the only county for a deployment's
+    administrator of one county (None: every record, as before there were several); None otherwise."""
+    scope = scope_of(user)
+    if scope.county_id:
+        return county_for(user, scope.county_id)
+    return None
 
 
 # -- pages -----------------------------------------------------------------------------------------
 @login_required
 def home(request):
-    """The start page: the county dashboard, or a township's for its staff."""
+    """The start page: a county's dashboard for its users, a township's for its staff, the city's
+    counties compared for a city's users (and for a deployment's administrator of several counties)."""
     user = request.user
-    if county_reader(user):
-        return dashboard(request, None)
-    if user.township_id:
+    scope = scope_of(user)
+    if permission_filter(user, Village, "view") is False:
+        raise PermissionDenied
+    if scope.level == "township":
         return dashboard(request, township_for(user, user.township_id))
-    raise PermissionDenied
+    if scope.level == "county":
+        return dashboard(request, None, own_county(user))
+    if scope.level == "city" or several_counties():
+        return city_page(request, City.objects.filter(pk=scope.city_id).first() if scope.city_id else None)
+    return dashboard(request, None)
 
 
 @login_required
@@ -137,29 +191,94 @@ def township(request, pk):
     return dashboard(request, township_for(request.user, pk))
 
 
-def dashboard(request, township):
+@login_required
+def county(request, pk):
+    """A county's dashboard (a city's users drill into it from the city's page)."""
+    return dashboard(request, None, county_for(request.user, pk))
+
+
+@login_required
+def city(request, pk):
+    city = get_object_or_404(City.objects.restrict(request.user, "view"), pk=pk)
+    return city_page(request, city)
+
+
+# The figures a city's page compares its counties by (each county ranked; the list's first by default).
+CITY_FIGURES = ["villages", "grids", "homestead_parcels", "alliances", "paired_enterprises", "project_loans",
+                "agri_loan_balance", "land_transactions_income", "reserve_cadres", "partners"]
+
+
+def city_page(request, city):
+    """The counties of ``city`` (None: every county the user may read) side by side: each county's key
+    figures (its own records only), its rank for each, linked to the county's dashboard."""
+    user = request.user
+    counties = list(County.objects.restrict(user, "view").select_related("city").order_by("code"))
+    if city is not None:
+        counties = [c for c in counties if c.city_id == city.pk]
+    info = figures.catalogue()
+    wanted = request.GET.get("sort")
+    sort = wanted if wanted in CITY_FIGURES else CITY_FIGURES[0]
+    version = dash.key(None)  # any write makes the comparison stale
+    rows = []
+    for c in counties:
+        key = f"{version}:city:{c.pk}"
+        values = cache.get(key)
+        if values is None:
+            values = figures.compute(keys=CITY_FIGURES, county=c.pk)
+            cache.set(key, values, dash.ttl(key))
+        rows.append({"county": c, "url": reverse("dashboard:county", args=[c.pk]), "values": values})
+    columns = []
+    for k in CITY_FIGURES:
+        ordered = sorted((r["values"].get(k) or 0 for r in rows), reverse=True)
+        for r in rows:
+            value = r["values"].get(k)
+            r.setdefault("cells", {})[k] = {"shown": show(value, info[k].unit), "rank": ordered.index(value or 0) + 1}
+        columns.append({"key": k, "label": info[k].label, "unit": info[k].unit, "sorted": k == sort,
+                        "total": show(sum(Decimal(str(r["values"].get(k) or 0)) for r in rows), info[k].unit)
+                        if info[k].unit != "percent" else ""})
+    rows.sort(key=lambda r: (r["cells"][sort]["rank"], r["county"].code))
+    for r in rows:
+        r["cells"] = [r["cells"][k] for k in CITY_FIGURES]
+    crumbs = [(city.name, reverse("dashboard:city", args=[city.pk]))] if city is not None else []
+    return render(request, "dashboard/city.html", {
+        "city": city, "rows": rows, "columns": columns, "sort": sort, "as_of": settings.PORTAL_DATA_AS_OF,
+        "breadcrumbs": crumbs,
+    })
+
+
+def dashboard(request, township, county=None):
     """A dashboard page. Its content (figures, links, charts, tables) is rendered once per scope,
-    period, language and screen, and cached with the data it was made from, so a warm page costs
-    the session, the user and the change log's high-water mark (3 queries)."""
+    period, language and screen, and cached with the data it was made from (the key holds the
+    versions of the scopes it shows, kept in the cache), so a warm page costs the session and the
+    user (2 queries)."""
     t = township.pk if township is not None else None
+    county = township.county if township is not None else county
+    c = county.pk if county is not None else None  # the county shown (or the township's); None: every record
+    page_c = c if t is None else None
     big = request.GET.get("screen") == "big"
     wanted = request.GET.get("period", "")
     wanted = wanted if re.fullmatch(r"\d{4}Q[1-4]", wanted) else ""
-    data_key = dash.key(t)
+    data_key = dash.key(t, page_c)
     page_key = f"{data_key}:page:{get_language()}:{wanted}:{int(big)}"
     page = cache.get(page_key)
     if page is None:
-        data = dash.get(t, key=data_key)
-        context = view_model(township, data, wanted, big)
-        year = data["as_of"].year
-        units = [(r["pk"], r["name"], r["code"]) for r in data["ranking"]]
-        target_data = targets.get(year, t, key=data_key, units=units)  # 2 queries
-        context.update(targets=target_view_model(target_data, township), targets_year=year,
-                       schedule=target_data["schedule"],
-                       targets_url=reverse("dashboard:targets") + (f"?township={t}" if t is not None else ""))
-        page = {"context": context, "html": render_to_string("dashboard/_content.html", context)}
-        cache.set(page_key, page, dash.CACHE_SECONDS)
-    return render(request, "dashboard/dashboard.html", {**page["context"], "content": mark_safe(page["html"])})
+        data = dash.get(t, key=data_key, county=c)
+        with county_links(page_c):
+            context = view_model(township, data, wanted, big)
+            year = data["as_of"].year
+            units = [(r["pk"], r["name"], r["code"]) for r in data["ranking"]]
+            target_data = targets.get(year, t, key=data_key, units=units, county=page_c)  # 2 queries
+            context.update(targets=target_view_model(target_data, township), targets_year=year,
+                           schedule=target_data["schedule"],
+                           targets_url=reverse("dashboard:targets") + (f"?township={t}" if t is not None else
+                                                                      f"?county={page_c}" if page_c is not None else ""))
+            if page_c is not None:
+                context["compare_url"] += f"&county={page_c}"
+            context["county"] = county
+            page = {"context": context, "html": render_to_string("dashboard/_content.html", context)}
+        cache.set(page_key, page, dash.ttl(page_key))
+    return render(request, "dashboard/dashboard.html", {**page["context"], "content": mark_safe(page["html"]),
+                                                        "breadcrumbs": breadcrumbs(township, county, request.user)})
 
 
 def view_model(township, data, wanted, big):
@@ -307,8 +426,19 @@ def view_model(township, data, wanted, big):
     }
 
 
-def breadcrumbs(township):
-    crumbs = [(_("Wenshang County"), reverse("home"))]
+def breadcrumbs(township, county=None, user=None):
+    """City → county → township, each level that exists and that ``user`` may open (the first crumb
+    is the start page when it is the user's own county, or when no county is known)."""
+    county = township.county if township is not None else county
+    if county is None:
+        crumbs = [(_("Wenshang County"), reverse("home"))]
+    else:
+        crumbs = []
+        scope = scope_of(user) if user is not None else None
+        if county.city_id and scope is not None and scope.level in ("city", None):
+            crumbs.append((str(county.city), reverse("dashboard:city", args=[county.city_id])))
+        own = scope is not None and (scope.county_id == county.pk or scope.level is None and not several_counties())
+        crumbs.append((str(county), reverse("home") if own or scope is None else reverse("dashboard:county", args=[county.pk])))
     if township is not None:
         crumbs.append((str(township), reverse("dashboard:township", args=[township.pk])))
     return crumbs
@@ -458,12 +588,15 @@ def charts(data, t=None):
 def compare(request):
     """The catalogue's figures at the end of a quarter, the quarter before and the pilot's start (JSON)."""
     township = scope_township(request)
+    county = scope_county(request, township)
     t = township.pk if township is not None else None
-    data_key = dash.key(t)
-    data = dash.get(t, key=data_key)
+    c = getattr(county, "pk", None) if t is None else None
+    data_key = dash.key(t, c)
+    data = dash.get(t, key=data_key, county=getattr(county, "pk", None))
     period, pilot, _periods = dash.choose_period(data, request.GET.get("period", ""))
     before = dash.previous(period)
-    rows = comparison_rows(township, data, data_key, period, pilot)
+    with county_links(c):
+        rows = comparison_rows(township, data, data_key, period, pilot, county=c)
     return JsonResponse({
         "period": f"{period[0]}Q{period[1]}",
         "labels": {
@@ -484,12 +617,12 @@ NOT_COMPARED = {
 }
 
 
-def comparison_rows(township, data, data_key, period, pilot):
+def comparison_rows(township, data, data_key, period, pilot, county=None):
     """Every figure of the catalogue at the end of ``period``, of the quarter before and of the pilot's
     first quarter, with the growth and, for each of the three values, the list of the rows it counts
     (``?figure=…&as_of=…``: the records as they stood on that day); or why it is not compared."""
     t = township.pk if township is not None else None
-    compared = dash.comparison(t, period, pilot, key=data_key)
+    compared = dash.comparison(t, period, pilot, key=data_key, county=county)
     if t is None:
         agri = dash.agri_comparison(data, period, pilot)
         if agri is not None:
@@ -527,18 +660,22 @@ def period_comparison(request):
     value linked to the records it counts as they stood then (the page behind the growth shown
     on the dashboard's tiles)."""
     township = scope_township(request)
+    county = scope_county(request, township)
     t = township.pk if township is not None else None
-    data_key = dash.key(t)
-    data = dash.get(t, key=data_key)
+    c = getattr(county, "pk", None) if t is None else None
+    data_key = dash.key(t, c)
+    data = dash.get(t, key=data_key, county=getattr(county, "pk", None))
     period, pilot, every = dash.choose_period(data, request.GET.get("period", ""))
-    rows = comparison_rows(township, data, data_key, period, pilot)
+    with county_links(c):
+        rows = comparison_rows(township, data, data_key, period, pilot, county=c)
     chains = [{"key": key, "label": str(label), "rows": [r for r in rows if r["chain"] == key]} for key, label in CHAINS]
 
     def name(p):
         return _("%(year)s Q%(quarter)s") % {"year": p[0], "quarter": p[1]}
 
     return render(request, "dashboard/periods.html", {
-        "township": township, "chains": chains, "as_of": data["as_of"], "breadcrumbs": breadcrumbs(township),
+        "township": township, "chains": chains, "as_of": data["as_of"],
+        "breadcrumbs": breadcrumbs(township, county, request.user), "county": county,
         "periods": [(f"{y}Q{q}", name((y, q))) for y, q in every], "period": f"{period[0]}Q{period[1]}",
         "period_label": name(period), "previous_label": name(dash.previous(period)), "pilot_label": name(pilot),
     })
@@ -559,31 +696,61 @@ def scope_township(request):
     return township_for(request.user, request.user.township_id)
 
 
+def scope_county(request, township=None):
+    """The county a map, comparison or targets request is about: the township's; the one asked for
+    (``?county=<id>``, if the user may read it); the user's own; the only one they may read; a city's
+    user's first county; None for a deployment's administrator (every record)."""
+    if township is not None:
+        return township.county
+    wanted = request.GET.get("county")
+    if wanted:
+        if not (wanted.isascii() and wanted.isdecimal()):
+            raise Http404
+        return county_for(request.user, wanted)
+    own = own_county(request.user)
+    if own is not None:
+        return own
+    scope = scope_of(request.user)
+    readable = County.objects.restrict(request.user, "view").select_related("city").order_by("code")
+    if scope.level == "city":
+        return readable.first()
+    found = list(readable[:2])
+    return found[0] if len(found) == 1 and scope.level is not None else None
+
+
 # -- the map ---------------------------------------------------------------------------------------
 @login_required
 def county_map(request):
     township = scope_township(request)
-    params = {"township": township.pk} if township is not None else {}
+    county = scope_county(request, township)
+    params = {"township": township.pk} if township is not None else {"county": county.pk} if county is not None else {}
     data_url = reverse("dashboard:map_data") + (f"?{urlencode(params)}" if params else "")
-    crumbs = breadcrumbs(township)
+    crumbs = breadcrumbs(township, county, request.user)
     return render(request, "dashboard/map.html", {"township": township, "data_url": data_url, "breadcrumbs": crumbs})
 
 
 @login_required
 def map_data(request):
+    """The map's data (``geo``): the county's townships as aggregates, or one township's villages
+    (``?township=<id>``: the county map loads them when zoomed in or clicked)."""
     township = scope_township(request)
-    payload = geo.get(township.pk if township is not None else None)
+    county = scope_county(request, township)
+    payload = geo.get(township.pk if township is not None else None, getattr(county, "pk", None))
     payload = {
         **payload,
         "tiers": geo.tier_labels(),
         "urls": {
             "parcels": list_url("homesteads", [("village", "0")]).replace("village=0", "village="),
             "profile": reverse("villages:village_profile", args=[0]).replace("/0/", "/{id}/"),
+            "township_data": reverse("dashboard:map_data") + "?township=",
+            "township_parcels": list_url("homesteads", [("township", "0")]).replace("township=0", "township="),
+            "township_dashboard": reverse("dashboard:township", args=[0]).replace("/0/", "/{id}/"),
         },
         "labels": {
             "parcels": _("homestead parcels"), "area": _("area (m²)"), "idle": _("idle share"),
             "zone": _("joint committee"), "profile": _("Village profile"), "list": _("List of parcels"),
-            "tier": _("tier"), "none": _("none"),
+            "tier": _("tier"), "none": _("none"), "villages": _("villages"), "show_villages": _("Show its villages"),
+            "dashboard": _("Township dashboard"), "township": _("township (villages)"), "whole": _("Whole map"),
         },
     }
     return JsonResponse(payload, json_dumps_params={"ensure_ascii": False, "separators": (",", ":")})
@@ -662,22 +829,28 @@ def target_progress(request):
     """The year's targets of the county and its townships (or of a township and its villages): how
     far each has come against the calendar, and who is ahead or behind."""
     township = scope_township(request)
+    county = scope_county(request, township)
     t = township.pk if township is not None else None
+    c = getattr(county, "pk", None) if t is None else None
     years = targets.years()
     year = request.GET.get("year", "")
     year = int(year) if year.isdecimal() and year.isascii() and int(year) in years else settings.PORTAL_DATA_AS_OF.year
     indicator = request.GET.get("indicator")
-    data = targets.get(year, t)
+    data = targets.get(year, t, county=c)
     if indicator not in TargetIndicator.values:
         indicator = default_indicator(data)
-    indicators = target_view_model(data, township, indicator)
+    with county_links(c):
+        indicators = target_view_model(data, township, indicator)
     selected = next(i for i in indicators if i["selected"])
-    crumbs = breadcrumbs(township)
+    crumbs = breadcrumbs(township, county, request.user)
     townships = None
     if county_reader(request.user):
-        townships = Township.objects.order_by("code").values_list("pk", "name")
+        townships = Township.objects.restrict(request.user, "view").order_by("code")
+        if county is not None:
+            townships = townships.filter(county=county)
+        townships = townships.values_list("pk", "name")
     return render(request, "dashboard/targets.html", {
         "township": township, "year": year, "years": years, "indicators": indicators, "selected": selected,
-        "schedule": data["schedule"], "as_of": data["as_of"], "breadcrumbs": crumbs, "townships": townships,
+        "schedule": data["schedule"], "as_of": data["as_of"], "breadcrumbs": crumbs, "townships": townships, "county": county,
         "can_set": permission_filter(request.user, REGISTRY["targets"].model, "add") is not False,
     })

@@ -17,7 +17,10 @@ How a row is checked (no query per row)
   ``clean()`` (its related objects come from the loaded dictionaries), against the unique keys and
   against the user's scope: ``permission_filter(user, model, "add")`` for new records and
   ``"change"`` for existing ones; a township user may import only rows whose township (the
-  record's ``scope_path``) is their own, and change only records that are. Two rows with the same
+  record's ``scope_path``) is their own, and change only records that are; a county (or city)
+  user, likewise, only rows whose county (``county_path``; or city) is theirs — villages and
+  townships are named by their codes, unique anyway, but a code of another county is refused. A
+  new county-level record (no township) belongs to the importer's county. Two rows with the same
   natural key are reported with both row numbers. The template's example row is refused.
 
 The entities are declared by the apps (``<app>/imports.py``, with ``wenshang.kernel.importable``) and
@@ -60,7 +63,16 @@ from wenshang.imports.cells import (
 from wenshang.imports.reading import open_table
 from wenshang.kernel import audit, privacy
 from wenshang.kernel.importable import PUBLIC, REGISTRY, Field, ManyToMany, Ref
-from wenshang.kernel.scope import permission_filter, township_id_of
+from wenshang.kernel.scope import (
+    city_id_of,
+    city_path,
+    county_id_of,
+    county_path,
+    permission_filter,
+    scope_of,
+    township_id_of,
+    value_at,
+)
 from wenshang.kernel.validators import DivisionCodeValidator, validate_credit_code, validate_id_number, validate_mobile
 
 MAX_PROBLEMS = 5000  # kept per import; the rest are counted
@@ -366,6 +378,16 @@ class BoundSpec:
             opts.get_field(n).attname for n in self.derived
         ]
         self.key_attnames = tuple(opts.get_field(n).attname for n in self.key)
+        self.own_county = getattr(self.model, "county_path", None) == "county"
+        if self.own_county:
+            # A county-level record belongs to a county (its township's, or the importer's); a key
+            # unique per county (a member unit's name) is looked up within the row's county.
+            if "county_id" not in self.written:
+                self.written.append("county_id")
+            per_county = {frozenset(c.fields) for c in opts.constraints
+                          if isinstance(c, models.UniqueConstraint) and c.fields and c.condition is None}
+            if frozenset(("county", *self.key)) in per_county and "county" not in self.key:
+                self.key_attnames = ("county_id", *self.key_attnames)
         missing = [a for a in self.key_attnames if a not in self.written]
         if missing:
             raise ValueError(f"{self.plural}: natural key fields {missing} are not columns")
@@ -572,6 +594,13 @@ class Checker:
         self.may_change = permission_filter(user, self.model, "change")
         self._reported_columns = set()
         self._townships = None
+        # Whose records the user works on: a township's (as the record's scope_path says), a
+        # county's (county_path) or a city's (city_path); owner_id is the user's.
+        self.scope = scope = scope_of(user)
+        self.owner_path = {"county": county_path(self.model), "city": city_path(self.model)}.get(scope.level) or (
+            self.model.scope_path or "pk")
+        self.owner_id = {"township": user.township_id, "county": scope.county_id, "city": scope.city_id}.get(scope.level)
+        self._only_county = None
 
     # -- helpers ---------------------------------------------------------------------------------
     def refuse_unless_permitted(self):
@@ -592,6 +621,27 @@ class Checker:
             township = type(self.user)._meta.get_field("township").related_model
             self._townships = dict(township._base_manager.values_list("pk", "name"))
         return self._townships.get(pk, "—")
+
+    def owner_name(self, pk):
+        """The name of a township, or of a county or city for a county's or a city's user."""
+        if self.scope.level in ("county", "city"):
+            level = type(self.user)._meta.get_field(self.scope.level).related_model
+            return level._base_manager.filter(pk=pk).values_list("name", flat=True).first() or "—"
+        return self.township_name(pk)
+
+    def default_county(self, obj):
+        """The county of a new county-level record: its township's, the importer's, or the only one."""
+        path = self.model.scope_path
+        county = value_at(obj, f"{path}__county") if path else None
+        if county is None:
+            county = self.scope.county_id
+        if county is None:
+            if self._only_county is None:
+                county_model = type(self.user)._meta.get_field("county").related_model
+                ids = list(county_model._base_manager.values_list("pk", flat=True)[:2])
+                self._only_county = ids[0] if len(ids) == 1 else 0
+            county = self._only_county or None
+        return county
 
     def chunk_size(self):
         connection = connections[router.db_for_read(self.model)]
@@ -842,9 +892,9 @@ class Checker:
             if allowed is not True:
                 qs = qs.filter(allowed)
         relations = {lk.rpartition("__")[0] for lk in lookups if "__" in lk} | set(select)
-        scope = getattr(model, "scope_path", None)
-        if scope and "__" in scope:
-            relations.add(scope.rpartition("__")[0])
+        for scope in (getattr(model, "scope_path", None), county_path(model)):
+            if scope and "__" in scope:
+                relations.add(scope.rpartition("__")[0])
         if relations:
             qs = qs.select_related(*sorted(relations))
         first = lookups[0]
@@ -895,6 +945,8 @@ class Checker:
         obj = self.model(*fields)
         for f, target in targets:
             f.set_cached_value(obj, target)
+        if spec.own_county and obj.county_id is None:
+            obj.county_id = self.default_county(obj)
         for m in spec.m2m:
             value = values[m.column.position]
             if value is INVALID:
@@ -914,6 +966,7 @@ class Checker:
         if not row.bad:
             try:
                 obj.clean()
+                obj.check_county()
             except ValidationError as exc:
                 self.clean_problems(row, exc)
             except (TypeError, ValueError, AttributeError, ArithmeticError) as exc:
@@ -975,8 +1028,7 @@ class Checker:
         pick = max(range(width), key=lambda i: distinct[i])
         attname = spec.key_attnames[pick]
         values = list({k[pick] for k in keys} - {None})
-        scope = self.model.scope_path or "pk"
-        fields = ["pk", scope, *spec.written]
+        fields = ["pk", self.owner_path, *spec.written]
         positions = [spec.written.index(a) + 2 for a in spec.key_attnames]
         existing = {}
         size = self.chunk_size()
@@ -994,7 +1046,7 @@ class Checker:
             first = attnames[0]
             values = sorted({getattr(row.obj, first) for row in rows if row.obj is not None} - {None, ""}, key=str)
             known = {}
-            scope = self.model.scope_path or "pk"
+            scope = self.owner_path
             for chunk in _filtered_in(self.model._base_manager.order_by(), first, values, size):
                 for record in chunk.values_list("pk", scope, *attnames):
                     known[tuple(record[2:])] = (record[0], record[1] if scope != "pk" else None)
@@ -1028,7 +1080,9 @@ class Checker:
             return
         # Scope of the record as the file states it.
         refused = False
-        if self.may_add is not True:
+        if self.may_add is not True and self.scope.level in ("county", "city"):
+            refused = self.refuse_outside(row, obj)
+        elif self.may_add is not True:
             township = township_id_of(obj)
             if (township is not None or not row.bad) and township != self.user.township_id:
                 column = self.scope_column()
@@ -1058,13 +1112,13 @@ class Checker:
         if records:
             record = records[0]
             row.pk = record[0]
-            own = self.may_change is True or (record[1] is not None and record[1] == self.user.township_id)
+            own = self.may_change is True or (record[1] is not None and record[1] == self.owner_id)
             if self.may_change is False or not own:
                 if refused:
                     return  # one message for the row is enough
                 if own:
                     message = _("The existing record %(key)s belongs to %(township)s: you may not change it.") % {
-                        "key": self._key_text(row), "township": self.township_name(record[1])}
+                        "key": self._key_text(row), "township": self.owner_name(record[1])}
                 else:
                     # Neither whether nor where the record exists is told: a record out of the
                     # user's reach gets the message a unique conflict with it would get.
@@ -1093,7 +1147,7 @@ class Checker:
             other, township = known.get(values, (None, None))
             label = "、".join(str(self.model._meta.get_field(n).verbose_name) for n in names)
             if other is not None and other != row.pk:
-                if self.may_change is True or (township is not None and township == self.user.township_id):
+                if self.may_change is True or (township is not None and township == self.owner_id):
                     message = _("Another record already has this %(fields)s.") % {"fields": label}
                 else:
                     message = self._out_of_reach(names)
@@ -1103,6 +1157,21 @@ class Checker:
                     "first": seen_here[values], "row": row.number, "fields": label}, "unique")
             else:
                 seen_here[values] = row.number
+
+    def refuse_outside(self, row, obj):
+        """A county's (or a city's) user: the row's record must lie in their county (city). True when refused."""
+        city = self.scope.level == "city"
+        where = city_id_of(obj) if city else county_id_of(obj)
+        if where == self.owner_id or (where is None and row.bad):
+            return False
+        if where is None:
+            message = _("Choose the township of this record: it cannot be placed in one county.")
+        else:
+            # Another county is never named (what the file states is shown, not where it is).
+            message = _("%(what)s is not in your county: you may import only records of %(own)s.") % {
+                "what": self._scope_object(obj), "own": self.owner_name(self.owner_id)}
+        self.row_problem(row, self.scope_column(), message, "scope")
+        return True
 
     def _scope_object(self, obj):
         path = (self.model.scope_path or "").split("__")

@@ -46,6 +46,8 @@ class ImportJob(models.Model):
     objects = RestrictedQuerySet.as_manager()
 
     scope_path = "township"
+    county_path = "user__county"  # the imports of a county's users
+    city_path = "user__city"
     scope_editable = False
 
     class Meta:

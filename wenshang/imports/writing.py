@@ -23,11 +23,11 @@ from django.utils import timezone
 from wenshang.imports.checking import Checker, get_spec
 from wenshang.kernel import audit, bulk
 from wenshang.kernel.models import ObjectChange
-from wenshang.kernel.scope import permission_filter, township_id_of
+from wenshang.kernel.scope import county_id_of, permission_filter, township_id_of
 from wenshang.web import search
 
 LOG_COLUMNS = ["time", "user_id", "user_name", "source", "action", "content_type_id", "object_id", "object_repr",
-               "township_id", "prechange_data", "postchange_data"]
+               "township_id", "county_id", "prechange_data", "postchange_data"]
 
 
 class Importer(Checker):
@@ -109,7 +109,7 @@ class Importer(Checker):
                 before.update(row.m2m_before)
                 after.update({k: row.m2m[k] for k in row.m2m_before})
             entries.append((now, user.pk, user.username, source, "update", content_type, str(row.pk), str(row.obj)[:200],
-                            township_id_of(row.obj), before, after))
+                            township_id_of(row.obj), county_id_of(row.obj), before, after))
         bulk.insert_rows(ObjectChange, LOG_COLUMNS, entries, using=alias)
 
     def write_m2m(self, rows, now, alias=None):
@@ -132,7 +132,7 @@ class Importer(Checker):
                     # New records, and records whose only change is this list: an update entry as
                     # the web form's m2m_changed signal writes.
                     entries.append((now, self.user.pk, self.user.username, self.source[:100], "update", content_type, str(pk),
-                                    str(row.obj)[:200], township_id_of(row.obj),
+                                    str(row.obj)[:200], township_id_of(row.obj), county_id_of(row.obj),
                                     None if row.pk is None else {m.name: before}, {m.name: after}))
             through._default_manager.bulk_create(add, batch_size=1000)
         bulk.insert_rows(ObjectChange, LOG_COLUMNS, entries, using=alias)

@@ -5,6 +5,10 @@ and ``task_postrun`` handlers below (connected when the app is ready, ``Wenshang
 management commands use ``actor(...)`` or are named from ``sys.argv``.
 
 Bulk paths (``bulk_create`` bypasses signals) call ``log_bulk_create`` so they are recorded too.
+
+Every change logged, single or in bulk, is also sent to ``wenshang.kernel.changes.records_changed``
+(with where the record lies, before and after), in the same transaction: what is derived from the
+records (the figures' aggregates, the dashboards' cache) follows every write path from there.
 """
 import sys
 from contextlib import contextmanager
@@ -20,9 +24,10 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
+from wenshang.kernel import bulk, changes
 from wenshang.kernel.bulk import insert_rows
 from wenshang.kernel.models import BaseModel, ObjectChange
-from wenshang.kernel.scope import township_id_of
+from wenshang.kernel.scope import county_id_of, county_path, ids_along, township_id_of
 
 _actor = ContextVar("wenshang_audit_actor", default=None)
 SKIP_FIELDS = {"created_at", "updated_at"}
@@ -177,6 +182,7 @@ def _is_audited(sender):
 
 def _write(obj, action, before, after):
     user, source = current_actor()
+    township, county = township_id_of(obj), county_id_of(obj)
     ObjectChange.objects.create(
         user=user,
         user_name=getattr(user, "username", "") if user else "",
@@ -185,10 +191,73 @@ def _write(obj, action, before, after):
         content_type=ContentType.objects.get_for_model(type(obj)),
         object_id=str(obj.pk),
         object_repr=str(obj)[:200],
-        township_id=township_id_of(obj),
+        township_id=township,
+        county_id=county,
         prechange_data=before,
         postchange_data=after,
     )
+    model = type(obj)
+    places = {(township, county)}
+    if before is not None and after is not None:
+        places.add(_place_before(model, before, after, (township, county)))
+    changes.notify(model, [changes.Change(obj.pk, action, before, after, frozenset(places))], obj._state.db or "default")
+
+
+# -- where a changed record was: the change log's rows, heard by the records' derived data ----------
+def _place_before(model, before, after, now):
+    """(township, county) of a record before an update: ``now`` unless the update changed the first
+    link of its scope or county path (then read along the rest of the path, one query each)."""
+    place = list(now)
+    lookups = {}  # (related model, id) -> {index: the rest of the path}: one query per related record
+    for i, path in enumerate((getattr(model, "scope_path", None), county_path(model))):
+        if not path or path == "pk":
+            continue
+        first, _sep, rest = path.partition("__")
+        field = model._meta.get_field(first)
+        if not field.concrete:
+            continue  # a reverse relation (a city's counties): nothing of the record itself moved
+        if field.attname not in before or before[field.attname] == after.get(field.attname):
+            continue
+        value = before[field.attname]
+        place[i] = value
+        if value is not None and rest:
+            lookups.setdefault((field.related_model, value), {})[i] = rest
+    for (related, value), rests in lookups.items():
+        found = related._base_manager.filter(pk=value).values_list(*rests.values()).first() or [None] * len(rests)
+        for i, found_value in zip(rests, found):
+            place[i] = found_value
+    return tuple(place)
+
+
+def _logged_in_bulk(sender, columns, rows, using, **kwargs):
+    """Change-log rows written in bulk (``log_bulk_create``, the imports): one notice per model."""
+    index = {c: i for i, c in enumerate(columns)}
+    at = {name: index.get(name) for name in ("township_id", "county_id", "prechange_data", "postchange_data")}
+    by_type = {}
+    for row in rows:
+        by_type.setdefault(row[index["content_type_id"]], []).append(row)
+
+    def get(row, name):
+        return row[at[name]] if at[name] is not None else None
+
+    for content_type_id, entries in by_type.items():
+        model = ContentType.objects.get_for_id(content_type_id).model_class()
+        if model is None:
+            continue
+        pk_field = model._meta.pk
+        found = []
+        for row in entries:
+            before, after = get(row, "prechange_data"), get(row, "postchange_data")
+            now = (get(row, "township_id"), get(row, "county_id"))
+            places = {now}
+            if before is not None and after is not None:
+                places.add(_place_before(model, before, after, now))
+            found.append(changes.Change(pk_field.to_python(row[index["object_id"]]), row[index["action"]], before, after,
+                                        frozenset(places)))
+        changes.notify(model, found, using)
+
+
+bulk.inserted.connect(_logged_in_bulk, sender=ObjectChange, dispatch_uid="audit-logged-in-bulk")
 
 
 @receiver(post_save)
@@ -285,15 +354,16 @@ def log_bulk_create(model, objs):
     user, source = current_actor()
     user_id, user_name = (user.pk, user.username) if user else (None, "")
     content_type_id = ContentType.objects.get_for_model(model).pk
-    townships = _bulk_townships(model, objs)
+    townships, counties = _bulk_places(model, objs)
     now = timezone.now()
     source = source[:100]
     columns = [
         "time", "user_id", "user_name", "source", "action", "content_type_id", "object_id", "object_repr",
-        "township_id", "prechange_data", "postchange_data",
+        "township_id", "county_id", "prechange_data", "postchange_data",
     ]
     rows = [
-        (now, user_id, user_name, source, "create", content_type_id, str(obj.pk), str(obj)[:200], townships(obj), None, serialize(obj))
+        (now, user_id, user_name, source, "create", content_type_id, str(obj.pk), str(obj)[:200], townships(obj), counties(obj),
+         None, serialize(obj))
         for obj in objs
     ]
     insert_rows(ObjectChange, columns, rows)
@@ -302,20 +372,27 @@ def log_bulk_create(model, objs):
 
 def _bulk_townships(model, objs):
     """A function obj -> township id for many objects of one model, with at most one query."""
-    path = getattr(model, "scope_path", None)
-    if not path:
-        return lambda obj: None
-    if path == "pk":
-        return lambda obj: obj.pk
-    parts = path.split("__")
-    first = parts[0]
-    field = model._meta.get_field(first)
-    if len(parts) == 1:
-        return lambda obj: getattr(obj, field.attname)
-    ids = {getattr(obj, field.attname) for obj in objs} - {None}
-    rest = "__".join(parts[1:])
-    mapping = dict(field.related_model._base_manager.filter(pk__in=ids).values_list("pk", rest))
-    return lambda obj: mapping.get(getattr(obj, field.attname))
+    return _bulk_ids(model, objs, getattr(model, "scope_path", None))
+
+
+def _bulk_places(model, objs):
+    """(obj -> township id, obj -> county id) for many objects of one model, with at most one query:
+    the township and its county are read together when the county lies beyond the township."""
+    township, county = getattr(model, "scope_path", None), county_path(model)
+    if township and county == f"{township}__county" and "__" in township:
+        field = model._meta.get_field(township.split("__")[0])
+        rest = township.split("__", 1)[1]
+        ids = {getattr(obj, field.attname) for obj in objs} - {None}
+        rows = field.related_model._base_manager.filter(pk__in=ids).values_list("pk", rest, f"{rest}__county")
+        places = {pk: (t, c) for pk, t, c in rows}
+        return (lambda obj: places.get(getattr(obj, field.attname), (None, None))[0],
+                lambda obj: places.get(getattr(obj, field.attname), (None, None))[1])
+    return _bulk_townships(model, objs), _bulk_ids(model, objs, county)
+
+
+def _bulk_ids(model, objs, path):
+    """A function obj -> the id at the end of ``path`` for many objects of one model, with at most one query."""
+    return ids_along(model, objs, path)
 
 
 __all__ = ["AuditMiddleware", "actor", "actor_label", "current_actor", "import_source", "log_bulk_create", "models", "serialize"]

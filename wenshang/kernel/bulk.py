@@ -9,6 +9,9 @@ only when they hold something to escape), and primary keys are assigned up front
 (``fast_insert``, ``reserve_ids``), so the caller knows them without a RETURNING round trip.
 ``update_rows`` writes changed values of many records at once (``UPDATE … FROM`` a COPY-filled
 temporary table on PostgreSQL). Only for rows that are already valid.
+
+``inserted`` is sent after each ``insert_rows`` (sender: the model; ``columns``, ``rows`` as given,
+``using``): ``wenshang.kernel.audit`` hears the change-log rows written in bulk through it.
 """
 import json
 import re
@@ -16,7 +19,10 @@ import re
 from django.core.management.color import no_style
 from django.core.serializers.json import DjangoJSONEncoder
 from django.db import connections, models, router
+from django.dispatch import Signal
 from django.utils import timezone
+
+inserted = Signal()  # sender=model, columns=[attname], rows=[tuple], using=alias: after insert_rows()
 
 
 def _converter(field, connection):
@@ -78,6 +84,7 @@ def insert_rows(model, columns, rows, page_size=2000, using=None):
     if not rows:
         return 0
     connection = connections[using or router.db_for_write(model)]
+    given = rows
     fields = [next(f for f in model._meta.concrete_fields if f.attname == c or f.name == c) for c in columns]
     converters = [_converter(f, connection) for f in fields]
     if any(converters):
@@ -93,6 +100,7 @@ def insert_rows(model, columns, rows, page_size=2000, using=None):
             marks = ", ".join(["%s"] * len(fields))
             for start in range(0, len(rows), page_size):
                 cursor.executemany(f"INSERT INTO {table} ({cols}) VALUES ({marks})", rows[start : start + page_size])
+    inserted.send(sender=model, columns=list(columns), rows=given, using=connection.alias)
     return len(rows)
 
 

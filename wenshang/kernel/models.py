@@ -1,5 +1,6 @@
 """The kernel's models: the base model of every record, the portal's user (role and scope), the change
 log and the record of who read personal data."""
+from django.apps import apps
 from django.conf import settings
 from django.contrib.auth.models import AbstractUser, UserManager
 from django.core.exceptions import ValidationError
@@ -7,14 +8,22 @@ from django.db import models
 from django.utils.translation import gettext_lazy as _
 
 from wenshang.kernel.choices import ChangeAction, Domain, Role
-from wenshang.kernel.scope import RestrictedQuerySet
+from wenshang.kernel.scope import RestrictedQuerySet, county_id_of, county_path, value_at
+
+
+def COUNTY_MODEL():  # noqa: N802 - the kernel names the geography by its label only
+    return apps.get_model("villages", "County")
 
 
 class BaseModel(models.Model):
     """Every record of the three chains: timestamps, the scoped queryset and the change log.
 
-    Subclasses declare ``scope_path``, the lookup from the model to its township (see
-    ``wenshang.kernel.scope``). Creates, updates and deletes are recorded by ``wenshang.kernel.audit``.
+    Subclasses declare ``scope_path``, the lookup from the model to its township, and, when they hold
+    a county of their own (a ``county`` foreign key: county-level catalogues, records whose township
+    may be empty), ``county_path = "county"`` (see ``wenshang.kernel.scope``). Such a record's county
+    is filled in from its township when it is left empty (or, in a database of one county, is that
+    county), and ``clean_fields`` refuses a link to a record of another county (two counties'
+    records never mix). Creates, updates and deletes are recorded by ``wenshang.kernel.audit``.
     """
 
     created_at = models.DateTimeField(_("created at"), auto_now_add=True)
@@ -24,9 +33,51 @@ class BaseModel(models.Model):
 
     scope_path = None
     scope_null_visible = False
+    county_path = None  # derived from scope_path unless the model holds its own county ("county")
 
     class Meta:
         abstract = True
+
+    def fill_county(self):
+        """An own county left empty: the township's (along ``scope_path``), else the only county of
+        the database (a one-county portal), else left empty (the database refuses it)."""
+        if type(self).county_path != "county" or self.county_id is not None:
+            return
+        path = type(self).scope_path
+        county = value_at(self, f"{path}__county") if path else None
+        if county is None:
+            ids = list(COUNTY_MODEL().objects.values_list("pk", flat=True)[:2])
+            county = ids[0] if len(ids) == 1 else None
+        self.county_id = county
+
+    def clean_fields(self, exclude=None):
+        self.fill_county()
+        super().clean_fields(exclude)
+        self.check_county()
+
+    def check_county(self):
+        """Refuse a link to a record of another county than this record's (``ValidationError`` on
+        the field): two counties' records never mix, whoever may read both (a city's user)."""
+        errors = {}
+        own = county_id_of(self)
+        if own is None:
+            return
+        for field in self._meta.concrete_fields:
+            if not field.many_to_one or getattr(self, field.attname) is None or field.name == "county":
+                continue
+            related_model = field.related_model
+            if county_path(related_model) is None:
+                continue
+            related = getattr(self, field.name, None)
+            other = county_id_of(related) if related is not None else None
+            if other is not None and other != own:
+                errors[field.name] = _("The record chosen belongs to another county.")
+        if errors:
+            raise ValidationError(errors)
+
+    def save(self, *args, **kwargs):
+        self.fill_county()
+        super().save(*args, **kwargs)
 
     @classmethod
     def from_db(cls, db, field_names, values):
@@ -106,6 +157,8 @@ class User(AbstractUser):
 
     scope_path = "township"
     scope_null_visible = False
+    county_path = "county"
+    city_path = "city"  # a city's user has no county: the users of a city are those of its city
     admin_only = True
 
     class Meta:
@@ -113,8 +166,20 @@ class User(AbstractUser):
         verbose_name_plural = _("users")
         ordering = ["username"]
 
+    def fill_levels(self):
+        """The levels above the narrowest one set: a township's county, a county's city."""
+        if self.township_id and not self.county_id:
+            self.county_id = self.township.county_id
+        if self.county_id and not self.city_id:
+            self.city_id = self.county.city_id
+
     def clean(self):
         super().clean()
+        if self.township_id and self.county_id and self.township.county_id != self.county_id:
+            raise ValidationError({"county": _("The township chosen is not in this county.")})
+        if self.county_id and self.city_id and self.county.city_id != self.city_id:
+            raise ValidationError({"city": _("The county chosen is not in this city.")})
+        self.fill_levels()
         if self.role == Role.TOWNSHIP and not self.township_id:
             raise ValidationError({"township": _("Township staff must belong to a township.")})
         if self.role == Role.EDITOR and not self.domain:
@@ -129,9 +194,17 @@ class User(AbstractUser):
             return self.is_active and self.sees_personal_data
         return self.is_active and (self.is_superuser or self.role == Role.ADMIN or self.sees_personal_data)
 
+    def save(self, *args, **kwargs):
+        self.fill_levels()
+        super().save(*args, **kwargs)
+
     @property
     def scope_label(self):
-        return str(self.township) if self.township_id else str(_("Whole county"))
+        """The user's scope as read: the township, the county, the city, or 全县 for no level set."""
+        for level in ("township", "county", "city"):
+            if getattr(self, f"{level}_id"):
+                return str(getattr(self, level))
+        return str(_("Whole county"))
 
 
 class ObjectChange(models.Model):
@@ -163,12 +236,22 @@ class ObjectChange(models.Model):
         related_name="+",
         db_constraint=False,
     )
+    county = models.ForeignKey(
+        "villages.County",
+        verbose_name=_("county"),
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+        db_constraint=False,
+    )
     prechange_data = models.JSONField(_("before"), null=True, blank=True)
     postchange_data = models.JSONField(_("after"), null=True, blank=True)
 
     objects = RestrictedQuerySet.as_manager()
 
     scope_path = "township"
+    county_path = "county"
     scope_editable = False
 
     class Meta:
@@ -203,6 +286,8 @@ class PersonalDataAccess(models.Model):
     objects = RestrictedQuerySet.as_manager()
 
     scope_path = None
+    county_path = "user__county"  # what the users of a county saw
+    city_path = "user__city"
     scope_editable = False
     admin_only = True
     admin_view_only = True  # who looked at whose data: county administrators and superusers only

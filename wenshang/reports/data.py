@@ -71,11 +71,13 @@ def comparison(label, value, previous, unit, **extra):
 # -- the subject ----------------------------------------------------------------------------------
 @dataclass(frozen=True)
 class Subject:
-    """What a report covers: ``county``, ``township:<code>`` or ``zone:<joint committee id>``."""
+    """What a report covers: ``county:<code>`` (``county``: the database's only county), ``township:<code>``
+    or ``zone:<joint committee id>``."""
 
     scope: str
     township: object = None  # villages.Township (township reports; a zone's township when it lies in one)
     committee: object = None  # alliances.JointCommittee (zone reports)
+    county: object = None  # villages.County (county reports; None: every record, a database of no county)
 
     @property
     def key(self):
@@ -83,7 +85,7 @@ class Subject:
             return f"township:{self.township.code}"
         if self.scope == "zone":
             return f"zone:{self.committee.pk}"
-        return "county"
+        return f"county:{self.county.code}" if self.county is not None else "county"
 
     @property
     def name(self):
@@ -91,8 +93,18 @@ class Subject:
             return self.township.name
         if self.scope == "zone":
             return self.committee.name
-        county = County.objects.order_by("code").first()
-        return county.name if county else "全县"
+        return self.county.name if self.county is not None else "全县"
+
+    @property
+    def county_id(self):
+        """The county the report belongs to (its scope: who may read it)."""
+        if self.county is not None:
+            return self.county.pk
+        if self.township is not None:
+            return self.township.county_id
+        if self.committee is not None:
+            return self.committee.township.county_id
+        return None
 
     def villages(self):
         qs = Village.objects.all()
@@ -100,6 +112,8 @@ class Subject:
             qs = qs.filter(township=self.township)
         elif self.scope == "zone":
             qs = qs.filter(zone_membership__committee=self.committee)
+        elif self.county is not None:
+            qs = qs.filter(township__county=self.county)
         return qs
 
     def title(self, year, quarter):
@@ -107,10 +121,19 @@ class Subject:
 
 
 def subject_from_key(key):
-    """The Subject of ``county``, ``township:<code>`` or ``zone:<id>`` (LookupError if there is none)."""
+    """The Subject of ``county:<code>`` (``county``: the only county), ``township:<code>`` or ``zone:<id>``
+    (LookupError if there is none)."""
     if key == "county":
-        return Subject("county")
+        counties = list(County.objects.order_by("code")[:2])
+        if len(counties) > 1:
+            raise LookupError(key)  # several counties: name one
+        return Subject("county", county=counties[0] if counties else None)
     kind, _, value = key.partition(":")
+    if kind == "county":
+        county = County.objects.filter(code=value).first()
+        if county is None:
+            raise LookupError(key)
+        return Subject("county", county=county)
     if kind == "township":
         township = Township.objects.filter(code=value).first()
         if township is None:
@@ -172,7 +195,7 @@ def _indicator_values(ind, subject, village_ids, periods):
     elif subject.scope == "zone":
         values = figures.period_values([ind.metric], periods, villages=village_ids)
     else:
-        values = figures.period_values([ind.metric], periods)
+        values = figures.period_values([ind.metric], periods, county=subject.county_id)
     out = []
     for value in values[ind.metric]:
         if isinstance(value, Decimal):
@@ -255,8 +278,11 @@ def collect(subject, year, quarter, progress=None):
     )
     ids = [v["id"] for v in villages]
     in_scope = {"village__in": village_qs.values("pk")} if subject.scope != "county" else {}
-    survey_round = SurveyRound.objects.filter(year=year, quarter=quarter).first()
-    previous_round = SurveyRound.objects.filter(year=py, quarter=pq).first()
+    if subject.scope == "county" and subject.county is not None:
+        in_scope = {"village__township__county": subject.county}  # one county of several: its villages only
+    rounds = SurveyRound.objects.filter(county=subject.county_id) if subject.county_id is not None else SurveyRound.objects.all()
+    survey_round = rounds.filter(year=year, quarter=quarter).first()
+    previous_round = rounds.filter(year=py, quarter=pq).first()
 
     visits = list(
         SurveyVisit.objects.filter(**in_scope, visited_on__gte=pstart, visited_on__lte=end)

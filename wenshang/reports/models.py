@@ -42,6 +42,9 @@ class Report(models.Model):
         "alliances.JointCommittee", verbose_name=_("joint committee"), null=True, blank=True, on_delete=models.PROTECT,
         related_name="+",
     )
+    county = models.ForeignKey(
+        "villages.County", verbose_name=_("county"), null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
     year = models.PositiveSmallIntegerField(_("year"))
     quarter = models.PositiveSmallIntegerField(_("quarter"))
     version = models.PositiveIntegerField(_("version"))
@@ -70,6 +73,7 @@ class Report(models.Model):
     objects = RestrictedQuerySet.as_manager()
 
     scope_path = "township"
+    county_path = "county"
     scope_editable = False
 
     class Meta:

@@ -29,7 +29,9 @@ from django.db import IntegrityError, connection, transaction
 from django.db.models import Max, Q
 from django.utils import timezone
 
-from villages.models import Township
+from villages.models import County, Township
+from wenshang.kernel.routers import replica_reads
+from wenshang.kernel.scope import scope_of
 from wenshang.reports import data, pdf, xlsx
 from wenshang.reports.models import Report
 
@@ -45,12 +47,22 @@ class NotAllowed(Exception):
 
 # -- who may ask for what -----------------------------------------------------------------------------
 def may_request(user, subject):
-    """County-scope users may request any report; township staff their township's (and its zones')."""
+    """A county's users may request any report of their county (a city's, of its counties; the
+    deployment's, any); township staff their township's (and its zones')."""
     if user is None or not user.is_authenticated or not user.is_active or getattr(user, "is_api_client", False):
         return False
-    if user.is_superuser or not user.township_id:
-        return getattr(user, "role", None) is not None or user.is_superuser
-    return subject.scope != "county" and subject.township is not None and subject.township.pk == user.township_id
+    if user.is_superuser:
+        return True
+    scope = scope_of(user)
+    if scope.level == "township":
+        return subject.scope != "county" and subject.township is not None and subject.township.pk == user.township_id
+    if getattr(user, "role", None) is None:
+        return False
+    if scope.level == "county":
+        return subject.county_id == scope.county_id
+    if scope.level == "city":
+        return subject.county_id is not None and County.objects.filter(pk=subject.county_id, city=scope.city_id).exists()
+    return True
 
 
 # -- requesting ---------------------------------------------------------------------------------------
@@ -71,6 +83,7 @@ def request_report(*, subject, year, quarter, user=None, trigger=Report.Trigger.
                 last = Report.objects.filter(subject=subject.key, year=year, quarter=quarter).aggregate(v=Max("version"))["v"]
                 report = Report.objects.create(
                     scope=subject.scope, subject=subject.key, township=subject.township, committee=subject.committee,
+                    county_id=subject.county_id,
                     year=year, quarter=quarter, version=(last or 0) + 1, title=subject.title(year, quarter),
                     trigger=trigger, requested_by=user if user is not None and user.is_authenticated else None,
                     task_id=str(uuid.uuid4()),
@@ -238,8 +251,9 @@ def run(report_id, task_id=None):
     started = time.monotonic()
     try:
         subject = data.subject_from_key(report.subject)
-        content = data.collect(subject, report.year, report.quarter,
-                               progress=lambda done, total: _progress(report_id, attempt, 2 + 18 * done / total))
+        with replica_reads():  # the figures from the replica, if there is one (progress is written on the primary)
+            content = data.collect(subject, report.year, report.quarter,
+                                   progress=lambda done, total: _progress(report_id, attempt, 2 + 18 * done / total))
         stem = file_stem(report)
         pdf_part = folder / f"{stem}.{attempt}.pdf.part"
         xlsx_part = folder / f"{stem}.{attempt}.xlsx.part"
@@ -288,7 +302,10 @@ def quarterly(today=None):
     first day of each quarter). Returns the reports queued."""
     today = today or timezone.localdate()
     year, quarter = data.previous_quarter(*data.quarter_of(today))
-    subjects = [data.Subject("county")] + [data.Subject("township", township=t) for t in Township.objects.order_by("code")]
+    subjects = []
+    for county in County.objects.order_by("code"):  # every county's report, then its townships'
+        subjects.append(data.Subject("county", county=county))
+        subjects += [data.Subject("township", township=t) for t in Township.objects.filter(county=county).order_by("code")]
     return [
         request_report(subject=s, year=year, quarter=quarter, trigger=Report.Trigger.SCHEDULE)[0] for s in subjects
     ]

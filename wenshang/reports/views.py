@@ -24,8 +24,8 @@ from django.views import View
 
 from alliances.models import JointCommittee, JointCommitteeVillage
 from villages.choices import ProblemStatus
-from villages.models import SurveyAssignment, SurveyProblem, SurveyRound, SurveyVisit, Township, Village
-from wenshang.kernel.scope import can
+from villages.models import County, SurveyAssignment, SurveyProblem, SurveyRound, SurveyVisit, Township, Village
+from wenshang.kernel.scope import can, scope_of
 from wenshang.reports import data, services
 from wenshang.reports.models import Report
 
@@ -35,8 +35,9 @@ def _crumbs(*extra):
 
 
 # -- coverage board ---------------------------------------------------------------------------------
-def _rounds():
-    return list(SurveyRound.objects.order_by("-year", "-quarter"))
+def _rounds(user=None):
+    rounds = SurveyRound.objects.restrict(user, "view") if user is not None else SurveyRound.objects.all()
+    return list(rounds.order_by("-year", "-quarter"))
 
 
 def _current_round(rounds, on):
@@ -53,7 +54,7 @@ class CoverageView(LoginRequiredMixin, View):
     def get(self, request):
         user = request.user
         on = data.reference_date()
-        rounds = _rounds()
+        rounds = _rounds(user)
         selected = request.GET.get("round", "")
         survey_round = next((r for r in rounds if str(r.pk) == selected), None) or _current_round(rounds, on)
         villages = list(
@@ -108,17 +109,23 @@ class CoverageView(LoginRequiredMixin, View):
         return render(request, self.template_name, {
             "rounds": rounds, "round": survey_round, "on": on, "by_township": by_township, "by_zone": by_zone,
             "can_assign": can(user, "add", SurveyAssignment),
-            "not_visited": not_visited, "totals": totals, "county_user": not user.township_id,
+            "not_visited": not_visited, "totals": totals, "county_user": scope_of(user).level != "township",
             "breadcrumbs": _crumbs((_("Survey coverage board"), reverse("reports:coverage"))),
         })
 
 
 # -- requesting and listing reports ----------------------------------------------------------------
 def subject_choices(user):
-    """[(key, label)] of the reports ``user`` may request."""
+    """[(key, label)] of the reports ``user`` may request: their county's (a city's, each of its counties';
+    the deployment's, each county's), their townships' and zones'."""
     out = []
-    if user.is_superuser or not user.township_id:
-        out.append(("county", _("Whole county")))
+    if user.is_superuser or scope_of(user).level != "township":
+        counties = list(County.objects.restrict(user, "view").order_by("code"))
+        for county in counties:
+            label = _("Whole county") if len(counties) == 1 else county.name
+            out.append((f"county:{county.code}", label))
+        if not counties:
+            out.append(("county", _("Whole county")))
     for t in Township.objects.restrict(user, "view").order_by("code"):
         out.append((f"township:{t.code}", t.name))
     for c in JointCommittee.objects.restrict(user, "view").select_related("township").order_by("township__code", "name"):
@@ -126,8 +133,8 @@ def subject_choices(user):
     return out
 
 
-def period_choices():
-    periods = [(r.year, r.quarter) for r in _rounds()]
+def period_choices(user=None):
+    periods = list(dict.fromkeys((r.year, r.quarter) for r in _rounds(user)))  # several counties' rounds: a quarter once
     return [(f"{y}-{q}", _("%(year)s Q%(quarter)s") % {"year": y, "quarter": q}) for y, q in periods]
 
 
@@ -137,7 +144,7 @@ class RequestForm(forms.Form):
 
     def __init__(self, *args, user, **kwargs):
         super().__init__(*args, **kwargs)
-        self.fields["period"].choices = period_choices()
+        self.fields["period"].choices = period_choices(user)
         self.fields["subject"].choices = subject_choices(user)
 
 

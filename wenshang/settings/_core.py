@@ -29,6 +29,7 @@ INSTALLED_APPS = [
 
 MIDDLEWARE = [
     "wenshang.kernel.logs.RequestLogMiddleware",  # first: every response gets its request id and log line
+    "wenshang.kernel.routers.ReplicaReadsMiddleware",  # reads on the replica, if any (DATABASE_REPLICA_URL)
     "wenshang.kernel.csp.ContentSecurityPolicyMiddleware",  # before whitenoise: static files get the policy too
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",

@@ -19,6 +19,28 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
         {"init_command": "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL;", "timeout": 20}
     )
 
+# A PostgreSQL streaming replica (optional) for the reads of the dashboards, the survey board and
+# reports and the API; writes, migrations, every other page and the reads of a user who has just
+# written stay on the primary (wenshang.kernel.routers; README, "A province-sized deployment").
+DATABASE_REPLICA_URL = env.str("DATABASE_REPLICA_URL", default="")
+DATABASE_REPLICA_READS = bool(DATABASE_REPLICA_URL)  # the test settings turn it off but in test_replica.py
+DATABASE_REPLICA_PIN_SECONDS = env.int("DATABASE_REPLICA_PIN_SECONDS", default=10)
+DATABASE_REPLICA_MAX_LAG = env.float("DATABASE_REPLICA_MAX_LAG", default=30.0)
+DATABASE_REPLICA_CHECK_SECONDS = 5.0  # how often each process asks the replica how far behind it is
+# GET/HEAD/OPTIONS requests whose path matches one of these read from the replica.
+DATABASE_REPLICA_PATHS = [r"/$", r"/dashboard/", r"/reports/", r"/api/"]
+# Always read on the primary (apps or app.model): who is logged in, with which rights, which token.
+DATABASE_REPLICA_PRIMARY_ONLY = {"sessions", "auth", "contenttypes", "admin", "wenshang.user", "wenshang.apitoken"}
+if DATABASE_REPLICA_URL:
+    DATABASES["replica"] = env.db("DATABASE_REPLICA_URL")
+    DATABASES["replica"].setdefault("CONN_MAX_AGE", DATABASES["default"]["CONN_MAX_AGE"])
+    if "postgresql" in DATABASES["replica"]["ENGINE"]:
+        DATABASES["replica"].setdefault("OPTIONS", {}).setdefault("connect_timeout", 3)  # a host that is down
+    # Tests read the primary's test database through the replica (streaming copies every database),
+    # never a test database of the replica's own.
+    DATABASES["replica"]["TEST"] = {"MIRROR": "default"}
+    DATABASE_ROUTERS = ["wenshang.kernel.routers.ReplicaRouter"]
+
 _celery_dir = VAR_DIR / "celery"
 # Folders a process needs before it opens the database or the broker (WenshangConfig.ready makes them).
 LOCAL_FOLDERS = [VAR_DIR, _celery_dir]

@@ -62,6 +62,8 @@ CELERY_BEAT_SCHEDULE = {
     "send-queued-reports": {"task": "reports.send_queued", "schedule": 60.0},
     # 03:15 every day: uploaded import files and problem lists older than IMPORT_RETENTION_DAYS are deleted.
     "purge-old-imports": {"task": "wenshang.purge_imports", "schedule": crontab(minute=15, hour=3)},
+    # 02:40 every day: the figures' aggregates recomputed from the records; differences are logged (wenshang.metrics).
+    "verify-metrics": {"task": "wenshang.verify_metrics", "schedule": crontab(minute=40, hour=2)},
 }
 
 # -- The REST API (wenshang.api): tokens for systems, the session for the browser -------------------

@@ -38,8 +38,9 @@ SECURE_CONTENT_TYPE_NOSNIFF = True
 X_FRAME_OPTIONS = "DENY"
 # Keep database connections between requests (a new PostgreSQL connection costs ~8 ms a request).
 # Django reads this from DATABASES, not from a top-level CONN_MAX_AGE.
-DATABASES["default"]["CONN_MAX_AGE"] = env.int("CONN_MAX_AGE", default=60)
-DATABASES["default"]["CONN_HEALTH_CHECKS"] = True
+for _alias in DATABASES:  # the primary and the replica, if any
+    DATABASES[_alias]["CONN_MAX_AGE"] = env.int("CONN_MAX_AGE", default=60)
+    DATABASES[_alias]["CONN_HEALTH_CHECKS"] = True
 
 # JSON log lines unless LOG_FORMAT says otherwise (wenshang.kernel.logs).
 LOG_FORMAT = env.str("LOG_FORMAT", default="json")

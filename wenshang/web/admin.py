@@ -27,9 +27,9 @@ from django.utils.translation import gettext_lazy as _
 from wenshang.kernel import privacy
 from wenshang.kernel.choices import Role
 from wenshang.kernel.models import ObjectChange, PersonalDataAccess, User
-from wenshang.kernel.scope import can, permission_filter
-from wenshang.web.forms import MaskedPersonalDataMixin
-from wenshang.web.models import SearchEntry
+from wenshang.kernel.scope import can, permission_filter, scope_of
+from wenshang.web.forms import MaskedPersonalDataMixin, fix_county
+from wenshang.web.models import MetricAggregate, SearchEntry
 
 admin.site.site_header = settings.PORTAL_NAME
 admin.site.site_title = settings.PORTAL_NAME
@@ -124,6 +124,7 @@ class ScopedModelForm(MaskedPersonalDataMixin, forms.ModelForm):
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
         self.mask_personal_data(self.request_user)  # views in full are recorded by the admin's views
+        fix_county(self, self.request_user)  # a county-level record's county: the user's own, or a choice
         if self.instance.pk is None:
             return
         for name, formfield in self.fields.items():
@@ -462,18 +463,19 @@ class UserAdmin(ScopedModelAdmin, DjangoUserAdmin):
     form = PortalUserChangeForm
     fieldsets = (
         (None, {"fields": ("username", "password")}),
-        (_("Role and scope"), {"fields": ("role", "township", "domain")}),
+        (_("Role and scope"), {"fields": ("role", "city", "county", "township", "domain")}),
         (_("Personal info"), {"fields": ("last_name", "first_name", "email")}),
         (_("Permissions"), {"fields": ("is_active", "is_staff", "is_superuser", "groups", "user_permissions")}),
         (_("Important dates"), {"fields": ("last_login", "date_joined")}),
     )
     add_fieldsets = (
         (None, {"classes": ("wide",), "fields": ("username", "usable_password", "password1", "password2")}),
-        (_("Role and scope"), {"fields": ("role", "township", "domain", "is_staff")}),
+        (_("Role and scope"), {"fields": ("role", "city", "county", "township", "domain", "is_staff")}),
     )
-    list_display = ("username", "last_name", "first_name", "role", "township", "domain", "is_staff", "is_active", "last_login")
-    list_filter = ("role", "township", "domain", "is_staff", "is_superuser", "is_active")
-    list_select_related = ("township",)
+    list_display = ("username", "last_name", "first_name", "role", "county", "township", "domain", "is_staff", "is_active",
+                    "last_login")
+    list_filter = ("role", "county", "township", "domain", "is_staff", "is_superuser", "is_active")
+    list_select_related = ("county", "township")
     search_fields = ("username", "first_name", "last_name", "email")
 
     # The scope rules let township staff change the users of their township (User.scope_path is
@@ -497,6 +499,14 @@ class UserAdmin(ScopedModelAdmin, DjangoUserAdmin):
             return False
         return super().has_delete_permission(request, obj)
 
+    def get_changeform_initial_data(self, request):
+        """A new account of a county's (or a city's) administrator starts in their county (city)."""
+        initial = super().get_changeform_initial_data(request)
+        scope = scope_of(request.user)
+        initial.setdefault("county", scope.county_id)
+        initial.setdefault("city", scope.city_id)
+        return initial
+
     def get_readonly_fields(self, request, obj=None):
         readonly = list(super().get_readonly_fields(request, obj))
         if not request.user.is_superuser:
@@ -512,9 +522,9 @@ class UserAdmin(ScopedModelAdmin, DjangoUserAdmin):
 class ObjectChangeAdmin(ScopedModelAdmin):
     """The change log is written by ``wenshang.kernel.audit`` only: read it, never edit it."""
 
-    list_display = ("time", "user_name", "source", "action", "content_type", "object_repr", "township")
+    list_display = ("time", "user_name", "source", "action", "content_type", "object_repr", "township", "county")
     list_filter = ("action", "content_type", "source")
-    list_select_related = ("content_type", "township")
+    list_select_related = ("content_type", "township", "county")
     search_fields = ("object_repr", "user_name")
     date_hierarchy = "time"
     fields = (
@@ -606,3 +616,13 @@ class SearchEntryAdmin(ReadOnlyAdmin):
     list_filter = ("kind",)
     list_select_related = ("township",)
     search_fields = ("name", "code", "initials")
+
+
+@admin.register(MetricAggregate)
+class MetricAggregateAdmin(ReadOnlyAdmin):
+    """The figures' aggregates (``wenshang.web.aggregates``): kept by the portal on every write."""
+
+    list_display = ("metric", "level", "county", "township", "village", "year", "quarter", "value", "den")
+    list_filter = ("level",)
+    list_select_related = ("county", "township", "village")
+    search_fields = ("metric", "village__name", "village__code", "township__name", "township__code")

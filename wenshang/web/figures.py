@@ -13,6 +13,12 @@ grouped aggregate per model), ``drill_values()`` (all of them in ONE SQL stateme
 ``drills()`` (the list behind each figure), ``as_of_conditions()`` (the dashboards' period
 comparisons), the dashboards' annual targets and the quarterly report's chain indicators.
 
+Where the values come from: the records (``raw=True``, the reference) or, once
+``wenshang.web.aggregates`` has registered itself (``use_store()``, at start-up), the aggregates it
+keeps current on every write, wherever the value is the same by construction (the catalogue,
+drill values, "as of" a quarter's end, periods of whole quarters or years, per village); a metric
+counted "as of" through another model's date, or a day within a quarter, is read from the records.
+
 The catalogue (labels, units, periods) is read from ``wenshang/data/seed_figures.csv``, a copy of
 the article's figure list; its ``value`` column (the article's numbers) is never used here.
 A figure's period comes from that list: ``cumulative`` (all records), ``year YYYY``,
@@ -32,6 +38,8 @@ from django.db import connections, router
 from django.db.models import Count, DecimalField, Q, Subquery, Sum, Value
 from django.db.models.functions import Coalesce
 from django.utils.translation import get_language
+
+from wenshang.kernel.scope import county_path
 
 CATALOGUE = Path(__file__).resolve().parent.parent / "data" / "seed_figures.csv"
 
@@ -170,17 +178,19 @@ class Metric:
     def get_model(self):
         return apps.get_model(self.model)
 
-    def condition(self, township=None, village=None):
+    def condition(self, township=None, village=None, county=None):
         where = self.where(township) if callable(self.where) else (self.where or {})
         q = where if isinstance(where, Q) else Q(**where)
         if village is not None:
             q &= Q(**{self.village_path: village})
         elif township is not None and self.township_path:
             q &= Q(**{self.township_path: township})
+        elif county is not None:  # one county of a database of several (issue 14): its rows only
+            q &= county_condition(self.get_model(), county)
         return q
 
-    def queryset(self, township=None, village=None):
-        return self.get_model()._base_manager.filter(self.condition(township, village))
+    def queryset(self, township=None, village=None, county=None):
+        return self.get_model()._base_manager.filter(self.condition(township, village, county))
 
     # -- time
     def _day(self, day):
@@ -219,10 +229,17 @@ class Metric:
         num, den = self.field.split("/")
         return Sum(num, filter=filter), Sum(den, filter=filter)
 
-    def value(self, township=None, village=None, within=None, as_of=None):
+    def value(self, township=None, village=None, within=None, as_of=None, county=None):
         """The figure in one scope (county, township or village), within a period (start, end) or as of
         a day (one query; sums as ``compute()`` gives them, ratios in percent with 1 place)."""
-        qs = self.queryset(township, village)
+        if _store is not None and _store.readable(self, as_of=as_of, within=within):
+            return _store.values([self.key], as_of=as_of, within=within, township=township, village=village,
+                                 county=county)[self.key]
+        return self.raw_value(township, village, within, as_of, county)
+
+    def raw_value(self, township=None, village=None, within=None, as_of=None, county=None):
+        """``value()`` computed from the records."""
+        qs = self.queryset(township, village, county)
         if within is not None:
             qs = qs.filter(self.within(*within))
         if as_of is not None:
@@ -296,15 +313,60 @@ def drills():
     return {k: m for k, m in metrics().items() if k in catalogue() and m.kind not in SPECIAL}
 
 
-# -- the catalogue's figures -----------------------------------------------------------------------
-def compute(township=None, keys=None):
-    """{key: value} for every figure (or ``keys``), for the county or one township (id or object).
+# -- where the values are read: the aggregates kept on write, or the records ---------------------
+_store = None
 
-    County-only figures are ``None`` for a township. One aggregate query per model (the figures
-    counted from the same model share it), one for the banks' reports.
-    """
+
+def use_store(store):
+    """Read the figures from ``store`` (``wenshang.web.aggregates.Store``, which registers itself when
+    imported), wherever it can give them (``store.readable``); None: from the records only."""
+    global _store
+    _store = store
+
+
+def _stored(m, value):
+    """A metric's raw aggregate read from the store, as ``compute()`` gives it."""
+    if m is None:
+        return value
+    if m.kind in ("count", "distinct"):
+        return int(value or 0)
+    return _value(m, value if value is not None else Decimal(0))
+
+
+# -- the catalogue's figures -----------------------------------------------------------------------
+def compute(township=None, keys=None, raw=False, county=None):
+    """{key: value} for every figure (or ``keys``), for the county or one township (id or object);
+    ``county`` (id or object): that county's alone in a database of several (else every record).
+
+    County-only figures are ``None`` for a township. From the aggregates: one query (and one for the
+    banks' reports); ``raw``: from the records (``compute_raw``)."""
+    county = getattr(county, "pk", county)
+    if raw or _store is None:
+        return compute_raw(township, keys, county=county)
     info = catalogue()
     t = getattr(township, "pk", township)
+    wanted = set(keys or info)
+    kept, rest = [], []
+    for key, m in drills().items():
+        if key in wanted and not (t is not None and m.county_only):
+            (kept if _store.readable(m) else rest).append(key)
+    out = _store.values(kept, township=t, county=county) if kept else {}
+    if rest:
+        out.update(compute_raw(t, rest, county=county))
+    out.update({k: None for k, m in drills().items() if k in wanted and t is not None and m.county_only})
+    if wanted & {"agri_loan_balance", "agri_loan_growth_pct"}:
+        balance, growth = (None, None) if t is not None else agri_loan_figures(apps.get_model("finance.AgriLoanReport"), county)
+        out["agri_loan_balance"] = balance
+        out["agri_loan_growth_pct"] = growth
+    return {k: _number(out[k]) for k in info if k in wanted and k in out}
+
+
+def compute_raw(township=None, keys=None, county=None):
+    """``compute()`` from the records: one aggregate query per model (the figures counted from the
+    same model share it), one for the banks' reports."""
+    info = catalogue()
+    t = getattr(township, "pk", township)
+    county = getattr(county, "pk", county) if t is None else None
     wanted = set(keys or info)
     by_model = {}
     for key, m in drills().items():
@@ -314,6 +376,8 @@ def compute(township=None, keys=None):
     for model, group in by_model.items():
         paths = {m.township_path for m in group}
         qs = apps.get_model(model)._base_manager.all()
+        if county is not None:
+            qs = qs.filter(county_condition(qs.model, county))
         if t is not None and len(paths) == 1:  # the township first: the rows of one township only
             qs = qs.filter(**{paths.pop(): t})
             out.update(qs.aggregate(**{m.key: m.aggregate(filter=m.condition()) for m in group}))
@@ -321,16 +385,25 @@ def compute(township=None, keys=None):
             out.update(qs.aggregate(**{m.key: m.aggregate(filter=m.condition(t)) for m in group}))
     out.update({k: None for k, m in drills().items() if k in wanted and t is not None and m.county_only})
     if wanted & {"agri_loan_balance", "agri_loan_growth_pct"}:
-        balance, growth = (None, None) if t is not None else agri_loan_figures(apps.get_model("finance.AgriLoanReport"))
+        balance, growth = (None, None) if t is not None else agri_loan_figures(apps.get_model("finance.AgriLoanReport"), county)
         out["agri_loan_balance"] = balance
         out["agri_loan_growth_pct"] = growth
     return {k: _number(out[k]) for k in info if k in wanted and k in out}
 
 
-def agri_loan_figures(report_model):
-    """The latest quarter's total balance and its growth in percent over the first quarter reported."""
+def county_condition(model, county):
+    """A Q on ``model``'s rows of one county (id), along its county path (``wenshang.kernel.scope``);
+    no row for a model of no county."""
+    path = county_path(model)
+    return Q(**{path: getattr(county, "pk", county)}) if path else Q(pk__in=[])
+
+
+def agri_loan_figures(report_model, county=None):
+    """The latest quarter's total balance and its growth in percent over the first quarter reported
+    (of one county's banks, ``county``; else of every report)."""
+    reports = report_model.objects.all() if county is None else report_model.objects.filter(county=getattr(county, "pk", county))
     totals = list(
-        report_model.objects.values("year", "quarter").annotate(total=Sum("balance")).order_by("year", "quarter")
+        reports.values("year", "quarter").annotate(total=Sum("balance")).order_by("year", "quarter")
     )
     if not totals:
         return Decimal(0), None
@@ -339,22 +412,31 @@ def agri_loan_figures(report_model):
     return last, growth
 
 
-def agri_loan_quarters():
-    """[{year, quarter, total}] of the banks' agriculture-loan reports, oldest first (one query)."""
+def agri_loan_quarters(county=None):
+    """[{year, quarter, total}] of the banks' agriculture-loan reports, oldest first (one query; of one
+    county's banks, ``county``)."""
+    reports = apps.get_model("finance.AgriLoanReport").objects.all()
+    if county is not None:
+        reports = reports.filter(county=getattr(county, "pk", county))
     return [
         {"year": r["year"], "quarter": r["quarter"], "total": _as_decimal(r["total"])}
-        for r in apps.get_model("finance.AgriLoanReport").objects.values("year", "quarter")
-        .annotate(total=Sum("balance")).order_by("year", "quarter")
+        for r in reports.values("year", "quarter").annotate(total=Sum("balance")).order_by("year", "quarter")
     ]
 
 
 # -- per village -----------------------------------------------------------------------------------
-def per_village_values(keys, township=None):
+def per_village_values(keys, township=None, raw=False, county=None):
     """{key: {village id: value}} of the metrics ``keys`` in each village (of ``township``, an id or
-    object), as ``Metric.value(village=...)`` gives them; one GROUP BY query per model (the metrics
-    counted from the same model along the same paths share it). A village without rows is left out
-    (its count or sum is 0, its ratio None); a metric needs a ``village_path``."""
+    object), as ``Metric.value(village=...)`` gives them. A village without rows is left out (its
+    count or sum is 0, its ratio None); a metric needs a ``village_path``. From the aggregates: one
+    query; ``raw``: one GROUP BY query per model of the records (the metrics counted from the same
+    model along the same paths share it)."""
     t = getattr(township, "pk", township)
+    for key in keys:
+        if metric(key).village_path is None:
+            raise ValueError(f"{key}: no village path")
+    if not raw and _store is not None and county is None and all(_store.readable(metric(k)) for k in keys):
+        return _store.per_village(keys, township=t)
     groups = {}
     for key in keys:
         m = metric(key)
@@ -366,6 +448,8 @@ def per_village_values(keys, township=None):
         qs = apps.get_model(model)._base_manager.all()
         if t is not None and township_path:
             qs = qs.filter(**{township_path: t})
+        elif county is not None:
+            qs = qs.filter(county_condition(qs.model, county))
         aggs = {}
         for i, m in enumerate(group):
             if m.kind == "ratio":
@@ -388,7 +472,8 @@ def scalar(queryset, aggregate):
     return Subquery(queryset.order_by().annotate(_one=Value(1)).values("_one").annotate(v=aggregate).values("v"))
 
 
-_COMPILED = {}  # memo → (names, SQL, params, database alias): the statement is the same every time
+_STORED = {}  # memo → the names of a memoized statement read from the aggregates
+_COMPILED = {}  # memo → (names, SQL, params, model): the statement is the same every time, on either database
 
 
 def scalars(named, memo=None):
@@ -404,7 +489,8 @@ def scalars(named, memo=None):
             return {}
         names = list(named)
         first = next(iter(named.values()))
-        alias = router.db_for_read((first[0] if isinstance(first, tuple) else first).model)
+        model = (first[0] if isinstance(first, tuple) else first).model
+        alias = router.db_for_read(model)
         parts, params = [], []
         for name in names:
             entry = named[name]
@@ -412,11 +498,12 @@ def scalars(named, memo=None):
             sql, p = query.get_compiler(connection=connections[alias]).as_sql()
             parts.append(f"({sql})")
             params.extend(p)
-        compiled = (names, "SELECT " + ", ".join(parts), tuple(params), alias)
+        compiled = (names, "SELECT " + ", ".join(parts), tuple(params), model)
         if memo is not None:
             _COMPILED[memo] = compiled
-    names, sql, params, alias = compiled
-    with connections[alias].cursor() as cursor:
+    names, sql, params, model = compiled
+    # The database is chosen at each run, not with the memo: the primary or the replica (same SQL).
+    with connections[router.db_for_read(model)].cursor() as cursor:
         cursor.execute(sql, params)
         row = cursor.fetchone()
     return dict(zip(names, row))
@@ -431,26 +518,48 @@ def _value(m, value):
     return value
 
 
-def drill_values(township=None, extra=None, memo=None):
+def _entry(m, township, as_of=None, raw=False, county=None):
+    """The (queryset, aggregate) pair of a metric in a scope (as of a day): the aggregates' rows when
+    the store gives it (and whether it does), else the records'."""
+    if not raw and _store is not None:
+        found = _store.entry(m, as_of=as_of, township=township, county=county)
+        if found is not None:
+            return found, True
+    qs = m.queryset(township, county=county)
+    if as_of is not None:
+        qs = qs.filter(m.as_of_condition(as_of))
+    return (qs, m.aggregate()), False
+
+
+def drill_values(township=None, extra=None, memo=None, raw=False, county=None):
     """{key: value} of every drill-down figure (as ``compute()`` gives them) in one SQL statement.
 
     ``extra`` (a dict, or a callable of the township returning one) adds more named (queryset,
     aggregate) pairs to the same statement; their raw values come back under their names.
-    County-only figures are ``None`` for a township. ``memo``: see ``scalars()``.
+    County-only figures are ``None`` for a township. ``memo``: see ``scalars()``. The figures are
+    read from the aggregates' rows (``raw``: from the records), in the same one statement.
     """
     t = getattr(township, "pk", township)
+    stored = set()
 
     def named():
         out = {}
         for key, m in drills().items():
             if t is not None and m.county_only:
                 continue
-            out[key] = (m.queryset(t), m.aggregate())
+            out[key], from_store = _entry(m, t, raw=raw, county=county)
+            if from_store:
+                stored.add(key)
         out.update((extra(t) if callable(extra) else extra) or {})
         return out
 
-    raw = scalars(named, memo=(memo, t) if memo is not None else None)
-    out = {key: _value(drills().get(key), value) for key, value in raw.items()}
+    county = getattr(county, "pk", county) if t is None else None  # ``county``: one county's figures
+    memo_key = (memo, t, raw or _store is None, county) if memo is not None else None
+    values = scalars(named, memo=memo_key)
+    if memo_key is not None:
+        stored = _STORED.setdefault(memo_key, stored)
+    out = {key: _stored(drills().get(key), value) if key in stored else _value(drills().get(key), value)
+           for key, value in values.items()}
     if t is not None:
         out.update({k: None for k, m in drills().items() if m.county_only})
     return out
@@ -473,39 +582,50 @@ def as_of_conditions():
     }
 
 
-def drill_values_as_of(date, township=None):
-    """{key: value} of every comparable figure counting only rows dated by ``date`` (one statement)."""
+def drill_values_as_of(date, township=None, raw=False, county=None):
+    """{key: value} of every comparable figure counting only rows dated by ``date`` (one statement;
+    from the aggregates' quarters when ``date`` ends a quarter, ``raw``: from the records)."""
     t = getattr(township, "pk", township)
     conditions = as_of_conditions()
+    stored = set()
 
     def named():
         out = {}
-        for key, condition in conditions.items():
+        for key in conditions:
             m = drills()[key]
             if t is not None and m.county_only:
                 continue
-            out[key] = (m.queryset(t).filter(condition(date)), m.aggregate())
+            out[key], from_store = _entry(m, t, as_of=date, raw=raw, county=county)
+            if from_store:
+                stored.add(key)
         return out
 
-    raw = scalars(named, memo=("as_of", date, t))
-    return {key: _value(drills()[key], v) for key, v in raw.items()}
+    county = getattr(county, "pk", county) if t is None else None
+    memo_key = ("as_of", date, t, raw or _store is None, county)
+    values = scalars(named, memo=memo_key)
+    stored = _STORED.setdefault(memo_key, stored)
+    return {key: _stored(drills()[key], v) if key in stored else _value(drills()[key], v) for key, v in values.items()}
 
 
 # -- figures within a period, per township and village (targets, reports) --------------------------
-def period_values(keys, periods, township=None, village=None, villages=None):
+def period_values(keys, periods, township=None, village=None, villages=None, raw=False, county=None):
     """{key: [value for each (start, end) of ``periods``]} of the metrics ``keys`` in one scope, one
     query per metric. ``villages``: ids, the rows of those villages only (a zone); a metric without
-    a village path is then None. Sums are Decimals, ratios percentages (1 place), counts ints."""
+    a village path is then None. Sums are Decimals, ratios percentages (1 place), counts ints. From
+    the aggregates when every period is whole quarters or years (``raw``: from the records)."""
     out = {}
     for key in keys:
         m = metric(key)
+        if villages is not None and m.village_path is None:
+            out[key] = [None] * len(periods)
+            continue
+        if not raw and _store is not None and all(_store.readable(m, within=p) for p in periods):
+            out[key] = _store.period_values(m, periods, township=township, village=village, villages=villages, county=county)
+            continue
         if villages is not None:
-            if m.village_path is None:
-                out[key] = [None] * len(periods)
-                continue
             qs = m.get_model()._base_manager.filter(m.condition(), **{f"{m.village_path}__in": villages})
         else:
-            qs = m.queryset(township, village)
+            qs = m.queryset(township, village, county)
         aggs = {}
         for i, (start, end) in enumerate(periods):
             within = m.within(start, end)

@@ -7,6 +7,7 @@ from django.core.exceptions import ValidationError
 from django.utils.translation import gettext_lazy as _
 
 from wenshang.kernel import privacy
+from wenshang.kernel.scope import scope_of
 from wenshang.web.lookup import lookup_for, text_of, url_for
 
 DATE_INPUT = forms.DateInput(format="%Y-%m-%d", attrs={"type": "date"})
@@ -140,12 +141,33 @@ class MaskedPersonalDataMixin:
         return cleaned
 
 
+def fix_county(form, user):
+    """The county of a county-level record (``county_path = "county"``) in a model form: fixed to the
+    user's own (a county's or a township's user) or to the only one they may choose, otherwise a
+    choice among the counties of their scope (a city's user, a deployment's administrator)."""
+    field = form.fields.get("county")
+    model = form._meta.model
+    if field is None or getattr(model, "county_path", None) != "county" or not hasattr(model, "fill_county") or field.disabled:
+        return  # (a user's county is the accounts' business: wenshang.accounts)
+    own = scope_of(user).county_id if user is not None else None
+    choices = field.queryset.filter(pk=own) if own else field.queryset
+    only = list(choices.values_list("pk", flat=True)[:2])
+    if own or len(only) == 1:
+        field.queryset = choices
+        field.disabled = True
+        if form.instance.pk is None:
+            form.initial["county"] = only[0] if only else None
+
+
 class PortalModelForm(MaskedPersonalDataMixin, forms.ModelForm):
     """Model forms of the portal. Validation is the model's (``full_clean``), so forms, imports and
     the API give the same message for the same mistake.
 
     Foreign keys offer only records the user may read; a record's current links stay selectable
-    so that saving it unchanged never drops or refuses them.
+    so that saving it unchanged never drops or refuses them. The county of a county-level record
+    (``county_path = "county"``) is the user's own, shown and fixed, for a county's or a township's
+    user (and when only one county may be chosen); a city's or a deployment's user chooses it
+    among the counties in their scope.
     """
 
     form_token = forms.CharField(widget=forms.HiddenInput, required=False)
@@ -185,9 +207,13 @@ class PortalModelForm(MaskedPersonalDataMixin, forms.ModelForm):
                 widget.attrs.setdefault("class", "form-control")
             if isinstance(widget, forms.Textarea):
                 widget.attrs.setdefault("rows", 3)
+        self._fix_county()
         if not self.is_bound:
             self.initial.setdefault("form_token", uuid.uuid4().hex)
         self._mask_personal_data()
+
+    def _fix_county(self):
+        fix_county(self, self.user)
 
     def _mask_personal_data(self):
         """Personal fields masked for users who may not see them (``MaskedPersonalDataMixin``);

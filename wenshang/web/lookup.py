@@ -40,6 +40,7 @@ class Lookup:
     select_related: tuple = ()
     text: object = str  # record → the text of its suggestion and of its chosen option
     key: str = ""  # a unique field also matched exactly (a full ID number): never shown
+    code: str = ""  # a unique code people type (a village's 370830104201): what a list filter's box holds
     search_kind: str = ""  # a kind of ``wenshang.web.search``: its pinyin matches too
     extra: dict = field(default_factory=dict)
 
@@ -61,10 +62,10 @@ def _person_text(obj):
 LOOKUPS = {
     lookup.label.lower(): lookup
     for lookup in [
-        Lookup("villages.Village", ("name", "^code"), ("township",), _village_text, search_kind="village"),
+        Lookup("villages.Village", ("name", "^code"), ("township",), _village_text, search_kind="village", code="code"),
         Lookup("villages.Project", ("name",), search_kind="project"),
         Lookup("villages.SurveyVisit", ("village__name", "^visited_on"), ("village",)),
-        Lookup("grids.Grid", ("name", "^code", "village__name"), ("village",), lambda o: f"{o.village} · {o.name}"),
+        Lookup("grids.Grid", ("name", "^code", "village__name"), ("village",), lambda o: f"{o.village} · {o.name}", code="code"),
         Lookup("grids.Household", ("head_name", "grid__village__name"), ("grid__village",),
                lambda o: f"{o}（{o.grid.village} · {o.grid}）"),
         Lookup("grids.LectureHall", ("name", "village__name"), ("village",), lambda o: f"{o.name}（{o.village}）"),
@@ -73,11 +74,12 @@ LOOKUPS = {
         Lookup("talent.FirstSecretary", ("person__name", "village__name"), ("village", "person")),
         Lookup("talent.Partner", ("person__name", "organization"), ("person",)),
         Lookup("talent.Training", ("name",)),
-        Lookup("alliances.Enterprise", ("name", "^credit_code"), search_kind="enterprise"),
+        Lookup("alliances.Enterprise", ("name", "^credit_code"), search_kind="enterprise", code="credit_code"),
         Lookup("alliances.MemberUnit", ("name",)),
         Lookup("alliances.Pairing", ("village__name", "enterprise__name"), ("village", "enterprise")),
         Lookup("alliances.Advisor", ("name", "department")),
-        Lookup("finance.Homestead", ("^parcel_code", "holder_name"), ("village",), lambda o: f"{o.parcel_code}（{o.village} {o.holder_name}）"),
+        Lookup("finance.Homestead", ("^parcel_code", "holder_name"), ("village",), lambda o: f"{o.parcel_code}（{o.village} {o.holder_name}）",
+               code="parcel_code"),
     ]
 }
 

@@ -21,6 +21,7 @@ import datetime as dt
 from decimal import Decimal
 from functools import lru_cache
 
+from django.apps import apps
 from django.contrib import messages
 from django.contrib.auth.mixins import LoginRequiredMixin
 from django.contrib.contenttypes.models import ContentType
@@ -42,10 +43,11 @@ from django.views import View
 from wenshang.kernel import formats, privacy
 from wenshang.kernel.audit import actor_label
 from wenshang.kernel.models import ObjectChange
-from wenshang.kernel.scope import can
+from wenshang.kernel.scope import can, county_id_of, scope_of
 from wenshang.kernel.services import delete_scoped, save_scoped
 from wenshang.web import figures
 from wenshang.web.forms import PortalModelForm, bootstrap_errors
+from wenshang.web.paging import KeysetPaginator, Total
 
 REGISTRY = {}  # plural → ModelViews subclass
 
@@ -72,6 +74,15 @@ class ModelViews:
     # village's tier changes: they are how its tier changes).
     history_related = ()
     paginate_by = 50
+    # A big table (parcels, households, credit records …): its list pages by keyset, with links to the
+    # next and previous page and an estimate of its size, never an OFFSET or a COUNT(*) over the
+    # whole table (``wenshang.web.paging``); a small one keeps numbered pages and its exact count.
+    big = False
+    # The order of a big list when no column is sorted on (default: the model's ``Meta.ordering``): the
+    # same order said so that the database can walk it within a user's scope (the parcels by village
+    # code, then parcel code: a township's villages one after the other, not the county's parcel
+    # index read until the township's parcels come up).
+    list_ordering = None
     in_menu = True
     list_template = "portal/list.html"
     detail_template = "portal/detail.html"
@@ -141,9 +152,11 @@ class ModelViews:
         return qs.select_related(*cls.select_related) if cls.select_related else qs
 
     @classmethod
-    def breadcrumbs(cls, obj=None):
-        """County → township → village (→ the list of this kind of record). The township and
-        village are found along the record's ``scope_path`` (a grid event: grid → village → township)."""
+    def breadcrumbs(cls, obj=None, user=None):
+        """City → county → township → village (→ the list of this kind of record), the levels that
+        exist. The township and village are found along the record's ``scope_path`` (a grid event:
+        grid → village → township), its county along its ``county_path``; the city is shown to the
+        users who may open its page (a city's, the deployment's)."""
         crumbs = [(_("Wenshang County"), reverse("home"))]
         township, village = None, None
         if obj is not None and obj.pk is not None:
@@ -159,6 +172,16 @@ class ModelViews:
                     if current._meta.label == "villages.Village":
                         village = current
                 township = village.township if village is not None else getattr(current, "township", None)
+            county_id = township.county_id if township is not None else county_id_of(obj)
+            county = apps.get_model("villages", "County")._base_manager.select_related("city").filter(pk=county_id).first() \
+                if county_id and label != "villages.County" else None
+            if county is not None:
+                scope = scope_of(user) if user is not None else None
+                crumbs = []
+                if county.city_id and scope is not None and scope.level in ("city", None):
+                    crumbs.append((str(county.city), reverse("dashboard:city", args=[county.city_id])))
+                home = scope is None or scope.level is None or scope.county_id == county.pk
+                crumbs.append((str(county), reverse("home") if home else reverse("dashboard:county", args=[county.pk])))
         if township is not None:
             crumbs.append((str(township), reverse("villages:township_detail", args=[township.pk])))
         if village is not None:
@@ -248,6 +271,26 @@ def as_of_drill(request, model):
     return figures.catalogue()[key], day, conditions[key](day)
 
 
+def list_page(cfg, qs, sort, params):
+    """(page, total) of a list ordered by ``sort`` (a column, ``-`` for descending; "" for the model's
+    ordering): a big table's page by keyset (``?cursor=``) with its estimated size, another's
+    numbered page (``?page=``) with its count."""
+    if cfg.big:
+        ordering = [sort] if sort else list(cfg.list_ordering or cfg.model._meta.ordering)
+        try:
+            paginator = KeysetPaginator(qs, cfg.paginate_by, ordering, signature=sort)
+        except ValueError:  # an ordering by an expression: by primary key
+            paginator = KeysetPaginator(qs, cfg.paginate_by, ["pk"], signature=sort)
+        page = paginator.page(params.get("cursor"))
+        if page.number == 1 and not page.has_next() and not page.has_previous():
+            return page, Total(len(page.object_list))  # every row is on this page: no need to count them
+        return page, paginator.total()
+    if sort:
+        qs = qs.order_by(sort, "pk")
+    page = Paginator(qs, cfg.paginate_by).get_page(params.get("page"))
+    return page, Total(page.paginator.count)
+
+
 class ListView(PortalView):
 
     def get(self, request):
@@ -261,9 +304,9 @@ class ListView(PortalView):
             qs = filterset.qs if filterset.is_bound and filterset.is_valid() else qs
         sort = request.GET.get("sort", "")
         sortable = {c for c in cfg.columns if _field(cfg.model, c) is not None}
-        if sort.lstrip("-") in sortable:
-            qs = qs.order_by(sort, "pk")
-        page = Paginator(qs, cfg.paginate_by).get_page(request.GET.get("page"))
+        if sort.lstrip("-") not in sortable:
+            sort = ""
+        page, total = list_page(cfg, qs, sort, request.GET)
         rows = [(obj, [cell(request.user, obj, c) for c in cfg.columns]) for obj in page.object_list]
         personal = [c for c in cfg.columns if c in privacy.personal_fields(cfg.model)]
         if personal:
@@ -277,6 +320,7 @@ class ListView(PortalView):
                 rows=rows,
                 headers=column_headers(cfg.model, cfg.columns),
                 sort=sort,
+                total=total,
                 breadcrumbs=cfg.breadcrumbs(),
                 as_of=as_of[:2] if as_of is not None else None,
             ),
@@ -325,7 +369,7 @@ class DetailView(PortalView):
                 history=history_rows(request.user, cfg.model, list(history)),
                 can_change=can(request.user, "change", obj),
                 can_delete=can(request.user, "delete", obj),
-                breadcrumbs=cfg.breadcrumbs(obj),
+                breadcrumbs=cfg.breadcrumbs(obj, request.user),
             ),
         )
 
@@ -433,7 +477,8 @@ class EditView(PortalView):
         return render(
             self.request,
             cfg.form_template,
-            self.context(form=bootstrap_errors(form), object=obj, breadcrumbs=cfg.breadcrumbs(obj if obj.pk else None)),
+            self.context(form=bootstrap_errors(form), object=obj,
+                         breadcrumbs=cfg.breadcrumbs(obj if obj.pk else None, self.request.user)),
         )
 
     def get(self, request, pk=None):
@@ -478,7 +523,7 @@ class DeleteView(PortalView):
 
     def get(self, request, pk):
         obj = self.get_object(pk)
-        return render(request, self.template_name, self.context(object=obj, breadcrumbs=self.config.breadcrumbs(obj)))
+        return render(request, self.template_name, self.context(object=obj, breadcrumbs=self.config.breadcrumbs(obj, request.user)))
 
     def post(self, request, pk):
         obj = self.get_object(pk)

@@ -25,20 +25,20 @@ from collections.abc import Mapping
 from functools import lru_cache
 
 from django.contrib.contenttypes.models import ContentType
-from django.db import transaction
+from django.db import models, transaction
 from django.db.models import Case, IntegerField, Q, Value, When
 from django.db.models.functions import Length
 from django.db.models.signals import post_delete, post_save
 from django.utils.module_loading import autodiscover_modules
 from pypinyin import Style, lazy_pinyin, pinyin
 
-from wenshang.kernel.scope import can
+from wenshang.kernel.scope import can, county_path, ids_along
 from wenshang.kernel.searchable import REGISTRY as DECLARED
 from wenshang.web.models import SearchEntry
 
 PER_KIND = 20
 MAX_VARIANTS = 6  # readings of a name indexed at most (the usual one first)
-UPDATE_FIELDS = ["kind", "township", "name", "code", "initials", "pinyin", "detail"]
+UPDATE_FIELDS = ["kind", "township", "county", "name", "code", "initials", "pinyin", "detail"]
 
 
 # -- the searched models --------------------------------------------------------------------------
@@ -138,8 +138,9 @@ def _code(kind, obj):
     return getattr(obj, field) if field else ""  # people: never the ID number; alliances and projects have no code
 
 
-def entry_for(obj, kind=None, content_type=None):
-    """The unsaved ``SearchEntry`` of one village, person, enterprise, alliance or project."""
+def entry_for(obj, kind=None, content_type=None, county_id=None):
+    """The unsaved ``SearchEntry`` of one village, person, enterprise, alliance or project
+    (``county_id``: the record's county when the caller has it, else read along its county path)."""
     kind = kind or kind_of(type(obj))
     if kind is None:
         raise ValueError(f"{type(obj).__name__} is not searched")
@@ -149,6 +150,7 @@ def entry_for(obj, kind=None, content_type=None):
         content_type=content_type or ContentType.objects.get_for_model(type(obj)),
         object_id=obj.pk,
         township_id=obj.township_id,
+        county_id=county_id if county_id is not None else ids_along(type(obj), [obj], county_path(type(obj)))(obj),
         name=obj.name[:200],
         code=_code(kind, obj)[:40],
         initials=initials,
@@ -164,7 +166,8 @@ def index_objects(objs):
         return 0
     kind = kind_of(type(objs[0]))
     ct = ContentType.objects.get_for_model(type(objs[0]))
-    entries = [entry_for(obj, kind, ct) for obj in objs]
+    county = ids_along(type(objs[0]), objs, county_path(type(objs[0])))
+    entries = [entry_for(obj, kind, ct, county(obj)) for obj in objs]
     SearchEntry.objects.bulk_create(
         entries, batch_size=1000, update_conflicts=True, unique_fields=["content_type", "object_id"],
         update_fields=UPDATE_FIELDS,
@@ -201,7 +204,10 @@ def rebuild():
             ct = ContentType.objects.get_for_model(model)
             related = entry.detail_path[:-1]
             qs = model._base_manager.order_by("pk").select_related(*(["__".join(related)] if related else []))
-            entries = [entry_for(obj, kind, ct) for obj in qs.iterator(chunk_size=2000)]
+            path = county_path(model)
+            if path and path != "pk" and "__" in path:
+                qs = qs.annotate(_county=models.F(path))
+            entries = [entry_for(obj, kind, ct, getattr(obj, "_county", None)) for obj in qs.iterator(chunk_size=2000)]
             SearchEntry.objects.bulk_create(entries, batch_size=1000)
             counts[kind] = len(entries)
     return counts

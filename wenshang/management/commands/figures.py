@@ -2,7 +2,7 @@ import json
 
 from django.core.management.base import BaseCommand, CommandError
 
-from villages.models import Township
+from villages.models import County, Township
 from wenshang.web import figures
 
 
@@ -12,14 +12,19 @@ class Command(BaseCommand):
     def add_arguments(self, parser):
         parser.add_argument("--json", action="store_true", help="print {key: value} as JSON")
         parser.add_argument("--township", metavar="CODE", help="limit to one township (9-digit code)")
+        parser.add_argument("--county", metavar="CODE", help="limit to one county (6-digit code) of a database of several")
 
     def handle(self, *args, **options):
-        township = None
+        township = county = None
         if options["township"]:
             township = Township.objects.filter(code=options["township"]).first()
             if township is None:
                 raise CommandError(f"No township with code {options['township']}.")
-        values = figures.compute(township=township)
+        elif options["county"]:
+            county = County.objects.filter(code=options["county"]).first()
+            if county is None:
+                raise CommandError(f"No county with code {options['county']}.")
+        values = figures.compute(township=township, county=county)
         if options["json"]:
             self.stdout.write(json.dumps(values, ensure_ascii=False, indent=2))
             return
