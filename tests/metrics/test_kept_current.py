@@ -35,6 +35,7 @@ from tests.metrics.test_consistency import make as make_row
 from tests.metrics.test_consistency import records
 from tests.wenshang.test_admin import post_data as admin_post_data
 from villages.models import CollectiveIncome, County, SurveyRound, Township, Village
+from wenshang import tasks
 from wenshang.imports.writing import import_file
 from wenshang.kernel import audit, bulk, changes
 from wenshang.kernel.periods import quarter_dates
@@ -428,3 +429,16 @@ def test_a_burst_of_committed_writes_on_postgresql(client, world, tmp_path):
             op(*args)  # as it comes: autocommit, or the path's own transaction
         assert aggregates.verify() == [], (i, op.__name__)
     assert_figures_are_the_records()
+
+
+def test_the_nightly_beat_verifies_and_logs(world, settings, caplog):
+    entry = next(e for e in settings.CELERY_BEAT_SCHEDULE.values() if e["task"] == tasks.verify_metrics.name)
+    assert entry["schedule"] is not None
+    with caplog.at_level("INFO", logger="wenshang.metrics"):
+        assert tasks.verify_metrics() == 0
+    assert "metrics verify: 0 differences" in caplog.text
+    MetricAggregate.objects.filter(level="c", metric="villages").update(value=999)
+    with caplog.at_level("INFO", logger="wenshang.metrics"):
+        assert tasks.verify_metrics() > 0
+    assert any(r.levelname == "ERROR" and "differences between the aggregates and the records" in r.getMessage()
+               for r in caplog.records)

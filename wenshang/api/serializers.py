@@ -110,8 +110,8 @@ class PortalSerializer(serializers.ModelSerializer):
             own = scope_of(self.user).county_id
             candidates = list((county.queryset.filter(pk=own) if own else county.queryset)[:2])
             if len(candidates) == 1:
-                county.required = False
-                county.default = candidates[0]
+                county.required = False  # filled in by to_internal_value (a model as ``default`` breaks the schema's JSON)
+                self._own_county = candidates[0]
         if isinstance(self.instance, models.Model):
             for name in self.config.api_locked_on_update:
                 if name in fields:
@@ -124,6 +124,9 @@ class PortalSerializer(serializers.ModelSerializer):
             if unknown:
                 raise serializers.ValidationError({name: [self.error_messages["unknown"]] for name in unknown})
         values = super().to_internal_value(data)
+        own_county = getattr(self, "_own_county", None)
+        if own_county is not None and "county" not in values and self.instance is None and not self.partial:
+            values["county"] = own_county
         for attname, mask in privacy.personal_fields(self.Meta.model).items():
             if mask is mask_id_number and isinstance(values.get(attname), str):
                 values[attname] = values[attname].upper()  # 3708…x is 3708…X

@@ -11,7 +11,8 @@ its division codes, ID numbers and credit codes beginning with its own code. Abo
 all (158 townships, ~3,600 villages, ~2,100,000 homestead parcels).
 
 Every table is written as Wenshang's are (``DemoCounty.save``: a streamed COPY and the change log in
-bulk), all in one transaction; the search index is rebuilt once, at the end.
+bulk), all in one transaction; the figure aggregates (``wenshang.web.aggregates``) and the search index
+are rebuilt once, at the end, from the records (as after a restore) rather than kept at every write.
 """
 import csv
 import math
@@ -40,14 +41,14 @@ from wenshang.kernel import audit
 from wenshang.kernel.bulk import fast_insert
 from wenshang.kernel.choices import Role
 from wenshang.kernel.models import User
-from wenshang.web import search
+from wenshang.web import aggregates, search
 
 CITY = ("370800", "济宁市")
 TOWNSHIPS_CSV = Path(__file__).resolve().parent / "data" / "jining_townships.csv"
 BASE_TOWNSHIPS = len(VILLAGE_COUNTS)  # Wenshang's 15: the unit of the other counties' size
 BASE_VILLAGES = sum(VILLAGE_COUNTS.values())  # 346
 
-# Rough position (lat, lng) of each county-level unit's seat, and the spread of its townships (degrees).
+# Rough position (lat, lng) of each county-level unit's seat; its townships are spread around it (``spread``).
 CENTRES = {
     "370811": (35.40, 116.60), "370812": (35.56, 116.79), "370826": (34.93, 117.03), "370827": (35.01, 116.65),
     "370828": (35.07, 116.31), "370829": (35.41, 116.34), "370830": (35.727, 116.497), "370831": (35.66, 117.25),
@@ -145,34 +146,41 @@ class DemoCity:
         self.counties = []  # [(code, name, rows, seconds)]
 
     def build(self):
-        started = time.perf_counter()
         with transaction.atomic(), audit.actor(None, "command:load_demo"):
-            city = vm.City(code=CITY[0], name=CITY[1])
-            fast_insert(vm.City, [city])
-            audit.log_bulk_create(vm.City, [city])
-            self.counts[vm.City._meta.label] = 1
-            specs = city_specs(self.scale, self.seed, city, self.only)
-            for i, spec in enumerate(specs, 1):
-                self.log(f"[{i}/{len(specs)}] {spec.code} {spec.name}: {len(spec.townships)} townships, "
-                         f"{sum(spec.village_counts.values())} villages, ~{int(spec.target['homestead_parcels']):,} parcels "
-                         f"(× {spec.factor:.2f} Wenshang)")
-                county_started = time.perf_counter()
-                counts = DemoCounty(spec=spec, log=self.log).build(index=False)
-                seconds = time.perf_counter() - county_started
-                rows = sum(counts.values())
-                for label, n in counts.items():
-                    self.counts[label] = self.counts.get(label, 0) + n
-                self.counties.append((spec.code, spec.name, rows, seconds))
-                elapsed = time.perf_counter() - started
-                self.log(f"  {spec.name}: {rows:,} rows in {seconds:.1f} s ({rows / seconds:,.0f} rows/s); "
-                         f"city so far {sum(self.counts.values()):,} rows in {elapsed:.0f} s")
-            user = User(username="city", role=Role.OFFICIAL, city=city, is_staff=True, first_name=f"{CITY[1]}领导",
-                        password=make_password(DEMO_PASSWORD))
-            User.objects.bulk_create([user])
-            index_started = time.perf_counter()
+            with aggregates.suspended():  # kept at every write, they would cost a tenth of the build: rebuilt once below
+                self.build_counties()
+            started = time.perf_counter()
+            aggregates.rebuild()
+            self.log(f"figure aggregates rebuilt from the records in {time.perf_counter() - started:.1f} s")
+            started = time.perf_counter()
             entries = sum(search.rebuild().values())
-            self.log(f"search index: {entries:,} entries in {time.perf_counter() - index_started:.1f} s")
+            self.log(f"search index: {entries:,} entries in {time.perf_counter() - started:.1f} s")
         return self.counts
 
+    def build_counties(self):
+        """The city, its counties one after the other (each logged as it is built), the city official."""
+        started = time.perf_counter()
+        city = vm.City(code=CITY[0], name=CITY[1])
+        fast_insert(vm.City, [city])
+        audit.log_bulk_create(vm.City, [city])
+        self.counts[vm.City._meta.label] = 1
+        specs = city_specs(self.scale, self.seed, city, self.only)
+        for i, spec in enumerate(specs, 1):
+            self.log(f"[{i}/{len(specs)}] {spec.code} {spec.name}: {len(spec.townships)} townships, "
+                     f"{sum(spec.village_counts.values())} villages, ~{int(spec.target['homestead_parcels']):,} parcels "
+                     f"(× {spec.factor:.2f} Wenshang)")
+            county_started = time.perf_counter()
+            counts = DemoCounty(spec=spec, log=self.log).build(index=False)
+            seconds = time.perf_counter() - county_started
+            rows = sum(counts.values())
+            for label, n in counts.items():
+                self.counts[label] = self.counts.get(label, 0) + n
+            self.counties.append((spec.code, spec.name, rows, seconds))
+            elapsed = time.perf_counter() - started
+            self.log(f"  {spec.name}: {rows:,} rows in {seconds:.1f} s ({rows / seconds:,.0f} rows/s); "
+                     f"city so far {sum(self.counts.values()):,} rows in {elapsed:.0f} s")
+        user = User(username="city", role=Role.OFFICIAL, city=city, is_staff=True, first_name=f"{CITY[1]}领导",
+                    password=make_password(DEMO_PASSWORD))
+        User.objects.bulk_create([user])
 
 __all__ = ["CITY", "DemoCity", "city_specs", "county_seed", "county_spec", "jining", "scaled_targets"]

@@ -460,8 +460,9 @@ def _mark_sides(group, sides, units, using):
     if missing and group.township_path:
         found = _resolve(group.model, group.township_path, [sides[i] for i in missing], using)
         townships = dict(zip(missing, found))
+    by_quarter = len(sides) <= PAIRS  # a batch: whole villages (one plain grouped query over them)
     for i, village in enumerate(villages):
-        units.add(group, village, townships.get(i), _bucket(group, sides[i][1]))
+        units.add(group, village, townships.get(i), _bucket(group, sides[i][1]) if by_quarter else None)
 
 
 def _mark_rows(group, lookup, keys, units, using, replace=None):
@@ -914,6 +915,8 @@ def _table(connection):
     return connection.ops.quote_name(MetricAggregate._meta.db_table)
 
 
+ANALYZE_AFTER = 5000  # rows changed by one recomputation after which PostgreSQL's statistics are renewed
+PAIRS = 8  # more (village, quarter) pairs than this to recompute: whole villages instead (a batch, an import)
 BUCKETS = 200  # more quarters changed than this in one recomputation: their townships and counties regrouped whole
 
 
@@ -926,18 +929,22 @@ def recompute(marked, using):
     connection = connections[using]
     table = _table(connection)
     townships, counties = set(), set()
+    written = 0
     with transaction.atomic(using=using, savepoint=False), connection.cursor() as cursor:
         writes = Writes(cursor, connection)
         for group, units in marked.items():
             keys = group.keys
+            pairs = [(v, b) for v, buckets in sorted(units.villages.items())
+                     for b in (sorted(buckets, key=repr) if buckets is not None else [None])]
+            if len(pairs) > PAIRS or sum(len(b) if b else 1 for b in units.townships.values()) > PAIRS:
+                units.villages = dict.fromkeys(units.villages)  # whole places: a plain condition, not one per quarter
+                units.townships = dict.fromkeys(units.townships)
             params = list(keys)
             where = f"level = 'v' AND metric IN ({', '.join(['%s'] * len(keys))}) AND " + _unit_sql(group, units, params)
             cursor.execute(f"SELECT id, metric, county_id, township_id, village_id, year, quarter, member, value, den "
                            f"FROM {table} WHERE {where}", params)
             old = {tuple(r[1:8]): (r[0], _dec(r[8]), _dec(r[9])) for r in cursor.fetchall()}
-            pairs = [(v, b) for v, buckets in sorted(units.villages.items())
-                     for b in (sorted(buckets, key=repr) if buckets is not None else [None])]
-            if pairs and not units.townships and not units.all and len(pairs) <= 8:
+            if pairs and not units.townships and not units.all and len(pairs) <= PAIRS:
                 computed = pair_rows(group, pairs, using)
             else:
                 computed = grouped_rows(group, _restrict(group, units), using)
@@ -954,6 +961,7 @@ def recompute(marked, using):
                 writes.add(f"INSERT INTO {table} ({', '.join(COLUMNS)}) VALUES "
                            + ", ".join([f"({', '.join(['%s'] * len(COLUMNS))})"] * len(added)), [v for r in added for v in r])
             changed = {k for k, _pk in gone} | {tuple(r[1:8]) for r in added}
+            written += len(changed)
             if not changed:
                 continue
             buckets = {(k[0], k[1], k[2], k[4], k[5]) for k in changed}  # metric, county, township, year, quarter
@@ -967,6 +975,8 @@ def recompute(marked, using):
             townships |= {t for t, _c in places}
             counties |= {c for _t, c in places}
         writes.flush()
+        if written > ANALYZE_AFTER and connection.vendor == "postgresql":
+            cursor.execute(f"ANALYZE {table}")  # the planner's statistics after a load (a demo, a first import)
     if townships or counties:
         figures_changed.send(sender=None, townships=townships, counties=counties, using=using)
 
