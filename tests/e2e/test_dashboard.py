@@ -123,7 +123,7 @@ def test_an_official_walks_from_the_county_to_a_village_and_the_map(demo, live_s
     # The year's targets: who is ahead, who is behind; an achievement leads to its rows.
     page.goto(f"{base}/")
     page.click("#open-targets")
-    page.wait_for_url(re.compile(r"/dashboard/targets/$"))
+    page.wait_for_url(re.compile(r"/dashboard/targets/(\?county=\d+)?$"))
     page.locator("#targets-overview").get_by_role("link", name="贷款发放额（元）").click()
     page.wait_for_url(re.compile(r"indicator=loans_amount"))
     statuses = page.locator("#targets-ranking tbody tr").evaluate_all("rows => rows.map(r => r.dataset.status)")

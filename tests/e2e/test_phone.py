@@ -104,7 +104,12 @@ def test_every_list_reads_on_a_phone(demo, extra_lists, live_server, browser, sh
 
     first_cell = "main table tbody tr:first-child td:first-child"
     ranked_village = Household.objects.values_list("grid__village_id", flat=True).first()
-    lists = [(cfg.list_url(), first_cell) for _plural, cfg in sorted(REGISTRY.items())]
+    lists = [(cfg.list_url(), first_cell) for plural, cfg in sorted(REGISTRY.items()) if plural != "villages"]
+    lists += [
+        # the villages, grouped by township (a township's name on its line), and as one list
+        (REGISTRY["villages"].list_url(), "[data-township-groups] .accordion-header .fw-semibold"),
+        (REGISTRY["villages"].list_url() + "?view=list", first_cell),
+    ]
     lists += [
         (reverse("reports:list"), "#report-list tbody tr:first-child td:first-child"),
         (reverse("reports:detail", args=[extra_lists.pk]), "#report-versions tbody tr:first-child td:first-child"),
@@ -129,7 +134,7 @@ def test_every_list_reads_on_a_phone(demo, extra_lists, live_server, browser, sh
             problems.append(f"{url}: the page is {scroll_width}px wide on a {inner_width}px phone")
     assert problems == [], "\n".join(problems)
 
-    page.goto(f"{base}{REGISTRY['villages'].list_url()}")
+    page.goto(f"{base}{REGISTRY['villages'].list_url()}?view=list")
     page.evaluate("""() => {
         const count = document.querySelector('main .table-responsive').previousElementSibling;  // 共 … 条记录
         window.scrollTo({top: count.getBoundingClientRect().top + window.scrollY - 8, behavior: 'instant'});

@@ -190,6 +190,8 @@ def hover_villages(page, township=None):
         page.mouse.click(x, y)
         page.wait_for_timeout(80)
         texts.append(page.locator("#county-map .leaflet-popup-pane").inner_text())
+        # close it, so that the next marker's click cannot land on this popup's links
+        page.evaluate("() => window.countyMap.map.closePopup()")
     return texts
 
 

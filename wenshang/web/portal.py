@@ -271,10 +271,11 @@ def as_of_drill(request, model):
     return figures.catalogue()[key], day, conditions[key](day)
 
 
-def list_page(cfg, qs, sort, params):
+def list_page(cfg, qs, sort, params, exact=False):
     """(page, total) of a list ordered by ``sort`` (a column, ``-`` for descending; "" for the model's
-    ordering): a big table's page by keyset (``?cursor=``) with its estimated size, another's
-    numbered page (``?page=``) with its count."""
+    ordering): a big table's page by keyset (``?cursor=``) with its estimated size (its exact count
+    when ``exact``: a past figure's rows, whose count is that figure), another's numbered page
+    (``?page=``) with its count."""
     if cfg.big:
         ordering = [sort] if sort else list(cfg.list_ordering or cfg.model._meta.ordering)
         try:
@@ -284,7 +285,7 @@ def list_page(cfg, qs, sort, params):
         page = paginator.page(params.get("cursor"))
         if page.number == 1 and not page.has_next() and not page.has_previous():
             return page, Total(len(page.object_list))  # every row is on this page: no need to count them
-        return page, paginator.total()
+        return page, Total(paginator.count) if exact else paginator.total()
     if sort:
         qs = qs.order_by(sort, "pk")
     page = Paginator(qs, cfg.paginate_by).get_page(params.get("page"))
@@ -306,7 +307,7 @@ class ListView(PortalView):
         sortable = {c for c in cfg.columns if _field(cfg.model, c) is not None}
         if sort.lstrip("-") not in sortable:
             sort = ""
-        page, total = list_page(cfg, qs, sort, request.GET)
+        page, total = list_page(cfg, qs, sort, request.GET, exact=as_of is not None)
         rows = [(obj, [cell(request.user, obj, c) for c in cfg.columns]) for obj in page.object_list]
         personal = [c for c in cfg.columns if c in privacy.personal_fields(cfg.model)]
         if personal:
