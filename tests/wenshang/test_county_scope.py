@@ -23,7 +23,10 @@ from decimal import Decimal
 
 import pytest
 from django.contrib.contenttypes.models import ContentType
+from django.core.cache import cache
 from django.core.exceptions import ValidationError
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
 from django.urls import NoReverseMatch, reverse
 from rest_framework.test import APIClient
 
@@ -35,6 +38,7 @@ from talent.models import FirstSecretaryBatch, RecruitingStation
 from tests.conftest import PASSWORD
 from tests.factories import credit_code, make, valid_id
 from villages.models import City, County, SurveyRound, Target, Township, Village
+from wenshang.dashboard.views import CITY_FIGURES
 from wenshang.imports import get_spec, import_file
 from wenshang.kernel.choices import Domain, Role
 from wenshang.kernel.models import ObjectChange, User
@@ -511,9 +515,15 @@ def test_the_city_page_compares_its_counties(client, geo, world, people):
     assert response.status_code == 200 and response.context["city"] == geo["cities"]["jining"]
     names = [r["county"].name for r in response.context["rows"]]
     assert sorted(names) == ["任城区", "汶上县"]
-    for row in response.context["rows"]:
-        expected = figures.compute(keys=["villages"], county=row["county"].pk)["villages"]
-        assert row["values"]["villages"] == expected
+    for row in response.context["rows"]:  # every compared figure is the county's own (one query for them all)
+        expected = figures.compute(keys=CITY_FIGURES, county=row["county"].pk)
+        assert row["values"] == expected
+        assert expected == figures.compute(keys=CITY_FIGURES, county=row["county"].pk, raw=True)
+    cache.clear()
+    with CaptureQueriesContext(connection) as cold:
+        assert client.get("/").status_code == 200
+    # session, user, the counties, the city; the aggregates of every county, the banks' reports by county
+    assert len(cold.captured_queries) == 7, [q["sql"][:120] for q in cold.captured_queries]
     county_page = client.get(response.context["rows"][0]["url"])
     assert county_page.status_code == 200
     html = county_page.content.decode()

@@ -19,6 +19,7 @@ from django.utils import timezone
 
 from alliances.models import JointCommittee, JointCommitteeVillage
 from villages.models import (
+    City,
     CollectiveIncome,
     County,
     SurveyAssignment,
@@ -71,16 +72,19 @@ def comparison(label, value, previous, unit, **extra):
 # -- the subject ----------------------------------------------------------------------------------
 @dataclass(frozen=True)
 class Subject:
-    """What a report covers: ``county:<code>`` (``county``: the database's only county), ``township:<code>``
-    or ``zone:<joint committee id>``."""
+    """What a report covers: ``city:<code>`` (its counties compared), ``county:<code>`` (``county``: the
+    database's only county), ``township:<code>`` or ``zone:<joint committee id>``."""
 
     scope: str
     township: object = None  # villages.Township (township reports; a zone's township when it lies in one)
     committee: object = None  # alliances.JointCommittee (zone reports)
     county: object = None  # villages.County (county reports; None: every record, a database of no county)
+    city: object = None  # villages.City (city reports)
 
     @property
     def key(self):
+        if self.scope == "city":
+            return f"city:{self.city.code}"
         if self.scope == "township":
             return f"township:{self.township.code}"
         if self.scope == "zone":
@@ -89,11 +93,25 @@ class Subject:
 
     @property
     def name(self):
+        if self.scope == "city":
+            return self.city.name
         if self.scope == "township":
             return self.township.name
         if self.scope == "zone":
             return self.committee.name
         return self.county.name if self.county is not None else "全县"
+
+    @property
+    def city_id(self):
+        """The city the report belongs to (a city's users read every report of it), or None."""
+        if self.city is not None:
+            return self.city.pk
+        county = self.county_id
+        return County.objects.filter(pk=county).values_list("city_id", flat=True).first() if county is not None else None
+
+    def counties(self):
+        """The counties a city's report compares, by code."""
+        return list(County.objects.filter(city=self.city).order_by("code")) if self.scope == "city" else []
 
     @property
     def county_id(self):
@@ -108,7 +126,9 @@ class Subject:
 
     def villages(self):
         qs = Village.objects.all()
-        if self.scope == "township":
+        if self.scope == "city":
+            qs = qs.filter(township__county__city=self.city)
+        elif self.scope == "township":
             qs = qs.filter(township=self.township)
         elif self.scope == "zone":
             qs = qs.filter(zone_membership__committee=self.committee)
@@ -121,14 +141,19 @@ class Subject:
 
 
 def subject_from_key(key):
-    """The Subject of ``county:<code>`` (``county``: the only county), ``township:<code>`` or ``zone:<id>``
-    (LookupError if there is none)."""
+    """The Subject of ``city:<code>``, ``county:<code>`` (``county``: the only county), ``township:<code>``
+    or ``zone:<id>`` (LookupError if there is none)."""
     if key == "county":
         counties = list(County.objects.order_by("code")[:2])
         if len(counties) > 1:
             raise LookupError(key)  # several counties: name one
         return Subject("county", county=counties[0] if counties else None)
     kind, _, value = key.partition(":")
+    if kind == "city":
+        city = City.objects.filter(code=value).first()
+        if city is None:
+            raise LookupError(key)
+        return Subject("city", city=city)
     if kind == "county":
         county = County.objects.filter(code=value).first()
         if county is None:
@@ -267,6 +292,8 @@ def problem_counts(problems, start, end):
 # -- the report's data ------------------------------------------------------------------------------
 def collect(subject, year, quarter, progress=None):
     """Everything the report shows (plain data). ``progress(done, total)`` is called as villages are read."""
+    if subject.scope == "city":
+        return collect_city(subject, year, quarter, progress)
     start, end = quarter_dates(year, quarter)
     py, pq = previous_quarter(year, quarter)
     pstart, pend = quarter_dates(py, pq)
@@ -485,4 +512,75 @@ def collect(subject, year, quarter, progress=None):
         "indicators": chain_indicators(subject, ids, year, quarter),
         "loans": loans_by_quarter(subject, ids, year, quarter),
         "villages": pages,
+    }
+
+
+# -- a city's report: its counties compared ----------------------------------------------------------
+# The figures the counties are ranked by: (label, where it is read, unit, whether more is better).
+RANKED = (
+    ("走访覆盖率", "summary", "%", True),
+    ("本季度发现问题", "summary", "个", None),
+    ("本季度销号问题", "summary", "个", True),
+    ("季末未销号问题", "summary", "个", False),
+    ("其中逾期问题", "summary", "个", False),
+    ("新发放贷款金额", "indicators", "万元", True),
+    ("新开工项目投资", "indicators", "万元", True),
+    ("集体经营性建设用地入市成交额", "indicators", "万元", True),
+    ("归雁回引人数", "indicators", "人", True),
+    ("参加培训人次", "indicators", "人次", True),
+)
+
+
+def rank(values, higher_first=True):
+    """[rank of each value] (1 = first; equal values share a rank; None last)."""
+    known = sorted((v for v in values if v is not None), reverse=higher_first)
+    return [known.index(v) + 1 if v is not None else None for v in values]
+
+
+def collect_city(subject, year, quarter, progress=None):
+    """A city's report: each county's report (``collect`` of the county, the same figures as the
+    county's own report of the quarter) without its village pages, and the counties ranked."""
+    counties = subject.counties()
+    parts = []
+    for i, county in enumerate(counties, 1):
+        report = collect(Subject("county", county=county), year, quarter)
+        parts.append({
+            "name": county.name, "code": county.code, "villages": len(report["villages"]),
+            "summary": report["summary"], "coverage": report["coverage"], "tiers": report["tiers"],
+            "indicators": report["indicators"], "overdue": len(report["overdue"]),
+        })
+        if progress is not None:
+            progress(i, len(counties))
+    rankings = []
+    for label, where, unit, higher in RANKED:
+        values = [next(r["value"] for r in part[where] if r["label"] == label) for part in parts]
+        ranks = rank(values, higher_first=higher is not False)
+        rows = sorted(zip(ranks, parts, values), key=lambda r: (r[0] is None, r[0] or 0, r[1]["code"]))
+        rankings.append({"label": label, "unit": unit, "better": higher, "rows": [
+            {"rank": r, "county": part["name"], "code": part["code"], "value": value} for r, part, value in rows]})
+    start, end = quarter_dates(year, quarter)
+    py, pq = previous_quarter(year, quarter)
+    totals = [comparison(label, sum(next(r["value"] for r in p["summary"] if r["label"] == label) for p in parts),
+                         sum(next(r["previous"] for r in p["summary"] if r["label"] == label) or 0 for p in parts), unit)
+              for label, unit in (("村（社区）数", "个"), ("已走访村数", "个"), ("走访次数", "次"), ("本季度发现问题", "个"),
+                                  ("本季度销号问题", "个"), ("季末未销号问题", "个"), ("其中逾期问题", "个"))]
+    villages, visited = totals[0], totals[1]
+    totals.insert(2, comparison("走访覆盖率", pct(visited["value"], villages["value"]),
+                                pct(visited["previous"], villages["previous"]), "%"))
+    return {
+        "title": subject.title(year, quarter),
+        "subject": subject.name,
+        "scope": "city",
+        "year": year,
+        "quarter": quarter,
+        "quarter_zh": QUARTER_ZH[quarter],
+        "start": start,
+        "end": end,
+        "previous": f"{py}年{QUARTER_ZH[pq]}",
+        "as_of": reference_date(),
+        "generated_at": timezone.localtime(),
+        "totals": totals,
+        "counties": parts,
+        "rankings": rankings,
+        "villages": [],  # the villages' pages are in each county's own report
     }

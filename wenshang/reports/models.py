@@ -7,8 +7,8 @@ from wenshang.kernel.scope import RestrictedQuerySet
 
 
 class Report(models.Model):
-    """A quarterly grand-survey report (季度大调研报告) of the county, one township or one joint-committee
-    zone, made by a Celery task (``wenshang.reports``) as a PDF and an XLSX.
+    """A quarterly grand-survey report (季度大调研报告) of a city (its counties compared), a county, one
+    township or one joint-committee zone, made by a Celery task (``wenshang.reports``) as a PDF and an XLSX.
 
     Each request makes a new ``version`` of the report of that subject and quarter; a finished
     version's files are never rewritten, so last quarter's report stays as it was read. The row is
@@ -18,6 +18,7 @@ class Report(models.Model):
     """
 
     class Scope(models.TextChoices):
+        CITY = "city", _("Whole city (its counties compared)")
         COUNTY = "county", _("Whole county")
         TOWNSHIP = "township", _("One township")
         ZONE = "zone", _("Joint-committee zone")
@@ -34,7 +35,7 @@ class Report(models.Model):
         COMMAND = "command", _("Command line")
 
     scope = models.CharField(_("report scope"), max_length=10, choices=Scope.choices)
-    subject = models.CharField(_("subject key"), max_length=40, editable=False, help_text="county | township:<code> | zone:<id>")
+    subject = models.CharField(_("subject key"), max_length=40, editable=False, help_text="city:<code> | county:<code> | township:<code> | zone:<id>")
     township = models.ForeignKey(
         "villages.Township", verbose_name=_("township"), null=True, blank=True, on_delete=models.PROTECT, related_name="+"
     )
@@ -44,6 +45,10 @@ class Report(models.Model):
     )
     county = models.ForeignKey(
         "villages.County", verbose_name=_("county"), null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    city = models.ForeignKey(
+        "villages.City", verbose_name=_("city"), null=True, blank=True, on_delete=models.PROTECT, related_name="+",
+        help_text=_("The city the report belongs to: its users read every report of its counties."),
     )
     year = models.PositiveSmallIntegerField(_("year"))
     quarter = models.PositiveSmallIntegerField(_("quarter"))
@@ -74,6 +79,7 @@ class Report(models.Model):
 
     scope_path = "township"
     county_path = "county"
+    city_path = "city"  # a city's report belongs to no county
     scope_editable = False
 
     class Meta:

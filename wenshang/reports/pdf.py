@@ -278,11 +278,12 @@ def outline_levels(report):
     return levels
 
 
-def toc_pages(report, page_height=297):
-    """How many pages the contents take (the same layout as ``render_toc``)."""
+def toc_pages(report, page_height=297, levels=None):
+    """How many pages the contents take (the same layout as ``render_toc``; ``levels``: the bookmarks'
+    levels, by default a county's, township's or zone's report's)."""
     bottom = page_height - (MARGIN + 2)
     pages, y = 1, TOP + TOC_TITLE
-    for level in outline_levels(report):
+    for level in levels if levels is not None else outline_levels(report):
         if level > TOC_LEVELS:
             continue
         h = TOC_LINE[level]
@@ -306,6 +307,8 @@ def by_township(villages):
 def build(report, path, progress=None):
     """Write the PDF of ``report`` (``data.collect``) to ``path``; returns the number of pages.
     ``progress(done, total)`` is called as village blocks are written."""
+    if report["scope"] == "city":
+        return build_city(report, path, progress)
     pdf = ReportPDF(report["title"])
     cover(pdf, report)
     pdf.add_page()
@@ -580,3 +583,63 @@ def village_parts(pdf, v):
         (SUBTITLE + pdf.para_height(analysis, size=9, line=VILLAGE_LINE), analysis_part),
         (SUBTITLE + (problems.height if problems else pdf.para_height("无。", size=9, line=VILLAGE_LINE)), problems_part),
     ]
+
+
+# -- a city's report: the counties compared ------------------------------------------------------------
+def city_outline_levels(report):
+    """The levels of the bookmarks ``build_city`` makes, in order: 一 二 (each ranking) 三 (each county)."""
+    return [0, 0] + [1] * len(report["rankings"]) + [0] + [1] * len(report["counties"])
+
+
+def build_city(report, path, progress=None):
+    """The city's report: the city's totals, the counties ranked, then one page per county."""
+    pdf = ReportPDF(report["title"])
+    cover(pdf, report)
+    pdf.add_page()
+    pdf.insert_toc_placeholder(render_toc, pages=toc_pages(report, levels=city_outline_levels(report)))
+    totals = {t["label"]: t["value"] for t in report["totals"]}
+    pdf.heading("一、总体情况", keep=30)
+    pdf.para(
+        f"{report['year']}年{report['quarter_zh']}（{fmt_date(report['start'])}至{fmt_date(report['end'])}），"
+        f"{report['subject']}所辖{len(report['counties'])}个县（市、区）共有村（社区）{fmt(totals['村（社区）数'])}个，"
+        f"已走访{fmt(totals['已走访村数'])}个；本季度发现问题{fmt(totals['本季度发现问题'])}个，"
+        f"销号{fmt(totals['本季度销号问题'])}个，季末未销号{fmt(totals['季末未销号问题'])}个，"
+        f"其中逾期{fmt(totals['其中逾期问题'])}个。各县（市、区）数字与本县报告一致。"
+    )
+    pdf.table(["指标", "本季度", "上季度", "增减", "单位"],
+              [[t["label"], fmt(t["value"], t["unit"]), fmt(t["previous"], t["unit"]), fmt_change(t), t["unit"]]
+               for t in report["totals"]],
+              [5, 2, 2, 2.4, 1.2], ["L", "R", "R", "R", "C"], nowrap=(3,))
+    coverage = next(r for r in report["rankings"] if r["label"] == "走访覆盖率")
+    columns = [(row["value"] or 0, f"{fmt(row['value'], '%')}%" if row["value"] is not None else "—", row["county"],
+                f"第{row['rank']}名" if row["rank"] else "") for row in coverage["rows"]]
+    pdf.heading("二、各县（市、区）排名", keep=charts.height_columns())
+    if columns:
+        charts.draw_columns(pdf, pdf.figure("各县（市、区）走访覆盖率"), "走访覆盖率（%）", columns, "%")
+    for ranking in report["rankings"]:
+        order = {True: "高者在前", False: "低者在前", None: "多者在前"}[ranking["better"]]
+        pdf.table(["名次", "县（市、区）", f"{ranking['label']}（{ranking['unit']}）"],
+                  [[str(r["rank"] or "—"), r["county"], fmt(r["value"], ranking["unit"])] for r in ranking["rows"]],
+                  [1.2, 4, 3], ["C", "L", "R"], heading=f"{ranking['label']}（{order}）")
+    pdf.add_page()
+    pdf.heading("三、分县情况")
+    for i, county in enumerate(report["counties"], 1):
+        if i > 1:
+            pdf.add_page()
+        pdf.heading(f"{county['name']}（{county['code']}）", level=1, keep=30)
+        pdf.table(["指标", "本季度", "上季度", "增减", "单位"],
+                  [[t["label"], fmt(t["value"], t["unit"]), fmt(t["previous"], t["unit"]), fmt_change(t), t["unit"]]
+                   for t in county["summary"]],
+                  [5, 2, 2, 2.4, 1.2], ["L", "R", "R", "R", "C"], size=8.5, nowrap=(3,))
+        pdf.table(["链", "指标", "本季度", "上季度", "增减"],
+                  [[t["chain"], t["label"], fmt(t["value"], t["unit"]) + t["unit"], fmt(t["previous"], t["unit"]) + t["unit"],
+                    fmt_change(t)] for t in county["indicators"]],
+                  [1.4, 5, 2.2, 2.2, 2.2], ["C", "L", "R", "R", "R"], size=8.5, nowrap=(4,))
+        pdf.table(["镇街", "村数", "已走访", "覆盖率", "未销号问题", "逾期问题"],
+                  [[g["name"], g["villages"], g["visited"], fmt(g["coverage"], "%") + "%" if g["coverage"] is not None else "—",
+                    g["open"], g["overdue"]] for g in county["coverage"]],
+                  [4, 1.5, 1.5, 1.5, 2, 2], ["L", "R", "R", "R", "R", "R"], size=8.5)
+        if progress is not None:
+            progress(i, len(report["counties"]))
+    pdf.output(str(path))
+    return pdf.pages_count

@@ -29,7 +29,7 @@ from django.db import IntegrityError, connection, transaction
 from django.db.models import Max, Q
 from django.utils import timezone
 
-from villages.models import County, Township
+from villages.models import City, County, Township
 from wenshang.kernel.routers import replica_reads
 from wenshang.kernel.scope import scope_of
 from wenshang.reports import data, pdf, xlsx
@@ -47,8 +47,9 @@ class NotAllowed(Exception):
 
 # -- who may ask for what -----------------------------------------------------------------------------
 def may_request(user, subject):
-    """A county's users may request any report of their county (a city's, of its counties; the
-    deployment's, any); township staff their township's (and its zones')."""
+    """A county's users may request any report of their county; a city's, the city's (its counties
+    compared) and any of its counties'; the deployment's, any; township staff their township's (and
+    its zones')."""
     if user is None or not user.is_authenticated or not user.is_active or getattr(user, "is_api_client", False):
         return False
     if user.is_superuser:
@@ -59,9 +60,9 @@ def may_request(user, subject):
     if getattr(user, "role", None) is None:
         return False
     if scope.level == "county":
-        return subject.county_id == scope.county_id
+        return subject.scope != "city" and subject.county_id == scope.county_id
     if scope.level == "city":
-        return subject.county_id is not None and County.objects.filter(pk=subject.county_id, city=scope.city_id).exists()
+        return subject.city_id == scope.city_id
     return True
 
 
@@ -83,7 +84,7 @@ def request_report(*, subject, year, quarter, user=None, trigger=Report.Trigger.
                 last = Report.objects.filter(subject=subject.key, year=year, quarter=quarter).aggregate(v=Max("version"))["v"]
                 report = Report.objects.create(
                     scope=subject.scope, subject=subject.key, township=subject.township, committee=subject.committee,
-                    county_id=subject.county_id,
+                    county_id=subject.county_id, city_id=subject.city_id,
                     year=year, quarter=quarter, version=(last or 0) + 1, title=subject.title(year, quarter),
                     trigger=trigger, requested_by=user if user is not None and user.is_authenticated else None,
                     task_id=str(uuid.uuid4()),
@@ -269,7 +270,8 @@ def run(report_id, task_id=None):
             status=Status.DONE, progress=100, finished_at=timezone.now(), heartbeat_at=timezone.now(), pages=pages,
             pdf=_relative(pdf_path, root), xlsx=_relative(xlsx_path, root),
             pdf_bytes=pdf_path.stat().st_size, xlsx_bytes=xlsx_path.stat().st_size,
-            message=f"共 {len(content['villages'])} 个村、{pages} 页，用时 {time.monotonic() - started:.1f} 秒。",
+            message=(f"共 {len(content['counties'])} 个县（市、区）、{pages} 页" if content["scope"] == "city" else
+                     f"共 {len(content['villages'])} 个村、{pages} 页") + f"，用时 {time.monotonic() - started:.1f} 秒。",
         )
         if not done:
             raise Superseded
@@ -298,11 +300,11 @@ def _relative(path, root):
 
 # -- the schedule ---------------------------------------------------------------------------------
 def quarterly(today=None):
-    """The county's and every township's report of the quarter before ``today`` (the beat task, on the
-    first day of each quarter). Returns the reports queued."""
+    """Every city's, county's and township's report of the quarter before ``today`` (the beat task, on
+    the first day of each quarter). Returns the reports queued."""
     today = today or timezone.localdate()
     year, quarter = data.previous_quarter(*data.quarter_of(today))
-    subjects = []
+    subjects = [data.Subject("city", city=city) for city in City.objects.filter(counties__isnull=False).distinct().order_by("code")]
     for county in County.objects.order_by("code"):  # every county's report, then its townships'
         subjects.append(data.Subject("county", county=county))
         subjects += [data.Subject("township", township=t) for t in Township.objects.filter(county=county).order_by("code")]

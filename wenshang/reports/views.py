@@ -24,7 +24,7 @@ from django.views import View
 
 from alliances.models import JointCommittee, JointCommitteeVillage
 from villages.choices import ProblemStatus
-from villages.models import County, SurveyAssignment, SurveyProblem, SurveyRound, SurveyVisit, Township, Village
+from villages.models import City, County, SurveyAssignment, SurveyProblem, SurveyRound, SurveyVisit, Township, Village
 from wenshang.kernel.scope import can, scope_of
 from wenshang.reports import data, services
 from wenshang.reports.models import Report
@@ -116,9 +116,13 @@ class CoverageView(LoginRequiredMixin, View):
 
 # -- requesting and listing reports ----------------------------------------------------------------
 def subject_choices(user):
-    """[(key, label)] of the reports ``user`` may request: their county's (a city's, each of its counties';
-    the deployment's, each county's), their townships' and zones'."""
+    """[(key, label)] of the reports ``user`` may request: their county's (a city's, the city's counties
+    compared and each of its counties'; the deployment's, each city's and county's), their townships' and
+    zones'."""
     out = []
+    if user.is_superuser or scope_of(user).level in (None, "city"):
+        for city in City.objects.restrict(user, "view").filter(counties__isnull=False).distinct().order_by("code"):
+            out.append((f"city:{city.code}", _("%(city)s (its counties compared)") % {"city": city.name}))
     if user.is_superuser or scope_of(user).level != "township":
         counties = list(County.objects.restrict(user, "view").order_by("code"))
         for county in counties:

@@ -33,6 +33,8 @@ def _head(ws, headers):
 
 def build(report, path):
     """Write the workbook of ``report`` (``data.collect``) to ``path``."""
+    if report["scope"] == "city":
+        return build_city(report, path)
     wb = Workbook(write_only=True)
     title = report["title"]
     _sheet(wb, "总体情况", ["指标", "本季度", "上季度", "增减", "增减（%）", "单位"],
@@ -80,4 +82,35 @@ def build(report, path):
                              p["status"], "是" if p["overdue"] else "否"])
     _sheet(wb, "问题清单", ["镇街", "村", "类别", "问题", "责任单位", "发现日期", "整改时限", "季末状态", "逾期"], problems,
            [12, 14, 12, 50, 20, 12, 12, 10, 6], caption="各村问题清单", red=red)
+    wb.save(str(path))
+
+
+def build_city(report, path):
+    """A city's workbook: its totals, the counties ranked, each county's figures, indicators and townships."""
+    wb = Workbook(write_only=True)
+    title = report["title"]
+    _sheet(wb, "总体情况", ["指标", "本季度", "上季度", "增减", "增减（%）", "单位"],
+           [[t["label"], t["value"], t["previous"], t["delta"], t["change"], t["unit"]] for t in report["totals"]],
+           [28, 12, 12, 12, 12, 8], caption=title)
+    heads = ["县（市、区）"]
+    for r in report["rankings"]:
+        heads += [f"{r['label']}（{r['unit']}）", "名次"]
+    by_county = {p["code"]: [p["name"]] for p in report["counties"]}
+    for r in report["rankings"]:
+        for row in r["rows"]:
+            by_county[row["code"]] += [row["value"], row["rank"]]
+    _sheet(wb, "各县排名", heads, list(by_county.values()),
+           [14] + [12, 6] * len(report["rankings"]), caption="各县（市、区）主要指标及名次")
+    labels = [t["label"] for t in report["counties"][0]["summary"]] if report["counties"] else []
+    _sheet(wb, "分县总体情况", ["县（市、区）", "代码", *labels],
+           [[p["name"], p["code"], *[t["value"] for t in p["summary"]]] for p in report["counties"]],
+           [14, 10] + [12] * len(labels), caption="各县（市、区）本季度主要数字")
+    _sheet(wb, "分县三链指标", ["县（市、区）", "链", "指标", "本季度", "上季度", "增减", "增减（%）", "单位"],
+           [[p["name"], t["chain"], t["label"], t["value"], t["previous"], t["delta"], t["change"], t["unit"]]
+            for p in report["counties"] for t in p["indicators"]],
+           [14, 10, 30, 12, 12, 12, 12, 8], caption=f"三链指标：本季度与上季度（{report['previous']}）")
+    _sheet(wb, "分县走访覆盖", ["县（市、区）", "镇街", "村数", "已走访", "覆盖率（%）", "未销号问题", "逾期问题"],
+           [[p["name"], g["name"], g["villages"], g["visited"], g["coverage"], g["open"], g["overdue"]]
+            for p in report["counties"] for g in p["coverage"]],
+           [14, 18, 8, 8, 12, 12, 10], caption="各县（市、区）各镇街走访覆盖")
     wb.save(str(path))

@@ -515,11 +515,22 @@ class UserAdmin(ScopedModelAdmin, DjangoUserAdmin):
         return readonly
 
 
-# -- the change log -------------------------------------------------------------------------------
+# -- records the portal writes itself: the change log, personal-data access, the search index … -----
+class ReadOnlyAdmin(ScopedModelAdmin):
+    """Records written by the portal itself: read them, never edit them here."""
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False
 
 
 @admin.register(ObjectChange)
-class ObjectChangeAdmin(ScopedModelAdmin):
+class ObjectChangeAdmin(ReadOnlyAdmin):
     """The change log is written by ``wenshang.kernel.audit`` only: read it, never edit it."""
 
     list_display = ("time", "user_name", "source", "action", "content_type", "object_repr", "township", "county")
@@ -565,18 +576,9 @@ class ObjectChangeAdmin(ScopedModelAdmin):
         else:
             adminform.form.instance = masked_change(entry)
 
-    def has_add_permission(self, request):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
-
-    def has_delete_permission(self, request, obj=None):
-        return False
-
 
 @admin.register(PersonalDataAccess)
-class PersonalDataAccessAdmin(ScopedModelAdmin):
+class PersonalDataAccessAdmin(ReadOnlyAdmin):
     """Who saw personal data unmasked, where and when: read it, never edit it."""
 
     list_display = ("time", "user", "context", "content_type")
@@ -586,28 +588,6 @@ class PersonalDataAccessAdmin(ScopedModelAdmin):
     date_hierarchy = "time"
     readonly_fields = ("time", "user", "content_type", "object_ids", "fields", "context")
     fields = readonly_fields
-
-    def has_add_permission(self, request):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
-
-    def has_delete_permission(self, request, obj=None):
-        return False
-
-
-class ReadOnlyAdmin(ScopedModelAdmin):
-    """Records written by the portal itself: read them, never edit them here."""
-
-    def has_add_permission(self, request):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
-
-    def has_delete_permission(self, request, obj=None):
-        return False
 
 
 @admin.register(SearchEntry)

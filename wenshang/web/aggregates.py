@@ -1255,6 +1255,21 @@ def per_village(keys, township=None, villages=None):
     return out
 
 
+def per_county(keys, counties):
+    """{key: {county id: value}} of the metrics ``keys`` in each of ``counties`` (ids), one query over
+    the counties' rows; a county without rows has its zero (a ratio: None)."""
+    wanted = [figures.metric(k) for k in keys]
+    rows = (MetricAggregate.objects.using(read_alias())
+            .filter(level="c", metric__in=list(keys), county__in=list(counties))
+            .order_by().values("metric", "county").annotate(v=Sum("value"), d=Sum("den"), n=Count("member", distinct=True)))
+    out = {m.key: {c: finish(m, {}) for c in counties} for m in wanted}
+    by_key = {m.key: m for m in wanted}
+    for row in rows:
+        m = by_key[row["metric"]]
+        out[m.key][row["county"]] = finish(m, {"v": row["n"] if m.kind == "distinct" else row["v"], "d": row["d"]})
+    return out
+
+
 def entry(m, as_of=None, within=None, **scope):
     """(queryset, aggregate) of metric ``m`` in a scope over the aggregate rows, for a statement of
     scalar subqueries (``figures.scalars``), or None when ``m`` is not read that way (a ratio)."""
@@ -1296,6 +1311,7 @@ class Store:
     values = staticmethod(values)
     entry = staticmethod(entry)
     per_village = staticmethod(per_village)
+    per_county = staticmethod(per_county)
     period_values = staticmethod(period_values)
 
 

@@ -405,9 +405,14 @@ def agri_loan_figures(report_model, county=None):
     totals = list(
         reports.values("year", "quarter").annotate(total=Sum("balance")).order_by("year", "quarter")
     )
+    return balance_and_growth([t["total"] for t in totals])
+
+
+def balance_and_growth(totals):
+    """(the latest total, its growth in percent over the first) of quarterly totals, oldest first."""
     if not totals:
         return Decimal(0), None
-    first, last = totals[0]["total"], totals[-1]["total"]
+    first, last = totals[0], totals[-1]
     growth = _growth(last, first).quantize(Decimal("0.01"), rounding=ROUND_HALF_UP) if first else None
     return last, growth
 
@@ -464,6 +469,35 @@ def per_village_values(keys, township=None, raw=False, county=None):
                 else:
                     out[m.key][village] = _value(m, row[f"v{i}"])
     return out
+
+
+def per_county_values(keys, counties):
+    """{key: {county id: value}} of the figures ``keys`` in each of ``counties`` (ids or objects), as
+    ``compute(county=...)`` gives them: from the aggregates, one query for every county (the figures
+    they keep); the banks' reports, one query grouped by county; any other figure from the records,
+    county by county."""
+    ids = [getattr(c, "pk", c) for c in counties]
+    wanted = set(keys)
+    kept, rest = [], []
+    for key, m in drills().items():
+        if key in wanted:
+            (kept if _store is not None and _store.readable(m) else rest).append(key)
+    out = _store.per_county(kept, ids) if kept else {}
+    for key in rest:
+        out[key] = {}
+    for c in ids:
+        for key, value in (compute_raw(keys=rest, county=c) if rest else {}).items():
+            out[key][c] = value
+    if wanted & {"agri_loan_balance", "agri_loan_growth_pct"}:
+        by_county = {c: [] for c in ids}
+        rows = (apps.get_model("finance.AgriLoanReport").objects.filter(county__in=ids)
+                .values("county", "year", "quarter").annotate(total=Sum("balance")).order_by("county", "year", "quarter"))
+        for row in rows:
+            by_county[row["county"]].append(row["total"])
+        out["agri_loan_balance"], out["agri_loan_growth_pct"] = {}, {}
+        for c, totals in by_county.items():
+            out["agri_loan_balance"][c], out["agri_loan_growth_pct"][c] = balance_and_growth(totals)
+    return {k: {c: _number(v) for c, v in out[k].items()} for k in keys}
 
 
 # -- one statement -------------------------------------------------------------------------------

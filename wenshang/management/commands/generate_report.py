@@ -1,4 +1,4 @@
-"""``python manage.py generate_report --year 2024 --quarter 2 --scope county|<county code>|<township code>|zone:<id> [--sync]``
+"""``python manage.py generate_report --year 2024 --quarter 2 --scope county|<city code>|<county code>|<township code>|zone:<id> [--sync]``
 
 Queues a new version of a quarterly survey report for the Celery worker, as the portal does; with
 ``--sync`` makes it in this process and prints where the files are."""
@@ -9,24 +9,26 @@ from wenshang.reports.models import Report
 
 
 class Command(BaseCommand):
-    help = "Make a quarterly grand-survey report (PDF and XLSX) of the county, a township or a joint-committee zone."
+    help = "Make a quarterly grand-survey report (PDF and XLSX) of a city (its counties compared), a county, a township or a joint-committee zone."
 
     def add_arguments(self, parser):
         parser.add_argument("--year", type=int, required=True)
         parser.add_argument("--quarter", type=int, required=True, choices=[1, 2, 3, 4])
         parser.add_argument("--scope", default="county",
-                            help="county (the only one), a county's 6-digit code, a township's 9-digit code, or zone:<joint committee id>")
+                            help="county (the only one), a city's or county's 6-digit code (a city's ends in 00), a township's 9-digit code, or zone:<joint committee id>")
         parser.add_argument("--sync", action="store_true", help="make it in this process instead of the worker")
 
     def handle(self, *args, year, quarter, scope, sync, **options):
-        if scope == "county" or scope.startswith(("zone:", "county:")):
+        if scope == "county" or scope.startswith(("zone:", "county:", "city:")):
             key = scope
+        elif len(scope) == 6:
+            key = f"city:{scope}" if scope.endswith("00") else f"county:{scope}"
         else:
-            key = f"county:{scope}" if len(scope) == 6 else f"township:{scope}"
+            key = f"township:{scope}"
         try:
             subject = data.subject_from_key(key)
         except LookupError:
-            raise CommandError(f"No such scope: {scope} (county, a county or township code, or zone:<id>).") from None
+            raise CommandError(f"No such scope: {scope} (county, a city's, county's or township's code, or zone:<id>).") from None
         report, created = services.request_report(subject=subject, year=year, quarter=quarter,
                                                   trigger=Report.Trigger.COMMAND, send=not sync)
         if not created:
