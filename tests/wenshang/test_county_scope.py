@@ -570,3 +570,17 @@ def test_permission_filter_is_by_county(geo, people):
     q = permission_filter(people["admin_a"], Grid, "view")
     assert str(q) == str(type(q)(village__township__county=geo["counties"]["A"].pk))
     assert permission_filter(people["root"], Grid, "view") is True
+
+
+def test_one_county_s_villages_figures_come_from_the_aggregates_and_are_its_own(geo, world):
+    keys = ["homestead_parcels", "homestead_area", "homestead_idle", "reserve_cadres"]
+    county = geo["counties"]["A"].pk
+    with CaptureQueriesContext(connection) as queries:
+        stored = figures.per_village_values(keys, county=county)
+    assert len(queries.captured_queries) == 1 and "metricaggregate" in queries.captured_queries[0]["sql"]
+    def shown(values):  # a village whose rows all fall outside a metric's condition: 0 either way
+        return {key: {v: x for v, x in per.items() if x} for key, per in values.items()}
+
+    assert shown(stored) == shown(figures.per_village_values(keys, county=county, raw=True))
+    assert stored["homestead_parcels"] and set(stored["homestead_parcels"]) <= set(
+        Village.objects.filter(township__county=county).values_list("pk", flat=True))

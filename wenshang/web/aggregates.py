@@ -1235,13 +1235,15 @@ def values(keys, as_of=None, within=None, **scope):
     return {m.key: finish(m, {s: row.get(f"{m.key}:{s}") for s in ("v", "d")}) for m in wanted}
 
 
-def per_village(keys, township=None, villages=None):
-    """{key: {village id: value}} of the metrics ``keys`` in each village (of ``township``), one query;
-    villages without rows are left out, as ``figures.per_village_values`` does."""
+def per_village(keys, township=None, villages=None, county=None):
+    """{key: {village id: value}} of the metrics ``keys`` in each village (of ``township``, else of
+    ``county``), one query; villages without rows are left out, as ``figures.per_village_values`` does."""
     wanted = [figures.metric(k) for k in keys]
     qs = MetricAggregate.objects.using(read_alias()).filter(level="v", metric__in=list(keys))  # None: the rows of no village
     if township is not None:
         qs = qs.filter(township=getattr(township, "pk", township))
+    elif county is not None:
+        qs = qs.filter(county=getattr(county, "pk", county))
     if villages is not None:
         qs = qs.filter(village__in=list(villages))
     out = {k: {} for k in keys}

@@ -440,8 +440,8 @@ def per_village_values(keys, township=None, raw=False, county=None):
     for key in keys:
         if metric(key).village_path is None:
             raise ValueError(f"{key}: no village path")
-    if not raw and _store is not None and county is None and all(_store.readable(metric(k)) for k in keys):
-        return _store.per_village(keys, township=t)
+    if not raw and _store is not None and all(_store.readable(metric(k)) for k in keys):
+        return _store.per_village(keys, township=t, county=None if t is not None else getattr(county, "pk", county))
     groups = {}
     for key in keys:
         m = metric(key)
