@@ -133,3 +133,27 @@ def test_the_command_makes_a_city_s_report_by_its_code(city, reports_dir, capsys
     assert "济宁市2024年第二季度乡村振兴大调研报告" in capsys.readouterr().out
     with pytest.raises(CommandError, match="No such scope"):
         call_command("generate_report", "--year", "2024", "--quarter", "2", "--scope", "379900")
+
+
+def test_the_coverage_board_of_a_city_compares_its_counties_and_opens_each(city, client, make_user):
+    client.force_login(make_user("city_jn", role=Role.OFFICIAL, city=city["jining"]))
+    response = client.get("/reports/coverage/", {"quarter": "2024-2"})
+    assert response.status_code == 200
+    rows = {r["county"].name: (r["villages"], r["visited"], r["coverage"], r["open"], r["overdue"])
+            for r in response.context["rows"]}
+    # each county's visits in its own round of 2024 Q2; 兰山区 (临沂市) is not the city's
+    assert rows == {"任城区": (3, 1, 33.3, 1, 1), "汶上县": (4, 2, 50.0, 2, 1)}
+    assert response.context["totals"]["missing"] == 4 and "coverage-not-visited" not in response.content.decode()
+    rencheng = client.get("/reports/coverage/", {"county": city["rencheng"].pk})
+    assert rencheng.status_code == 200 and rencheng.context["county"] == city["rencheng"]
+    assert [v["name"] for v in rencheng.context["not_visited"]] == ["唐口2村", "唐口3村"]
+    assert [g["name"] for g in rencheng.context["by_township"]] == ["唐口街道"]
+    assert client.get("/reports/coverage/", {"county": city["lanshan"].pk}).status_code == 404
+
+
+def test_a_county_s_users_see_their_county_s_board_only(city, client, make_user):
+    client.force_login(make_user("official_a", role=Role.OFFICIAL, county=city["wenshang"]))
+    response = client.get("/reports/coverage/")
+    assert response.status_code == 200 and "rows" not in response.context
+    assert {v["name"] for v in response.context["not_visited"]} == {"西石楼村", "北石楼村"}
+    assert client.get("/reports/coverage/", {"county": city["rencheng"].pk}).status_code == 404

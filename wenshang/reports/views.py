@@ -15,6 +15,7 @@ from django.contrib import messages
 from django.contrib.auth.mixins import LoginRequiredMixin
 from django.core.exceptions import PermissionDenied
 from django.core.paginator import Paginator
+from django.db.models import Count, Q
 from django.http import FileResponse, Http404, JsonResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
@@ -49,16 +50,36 @@ def _current_round(rounds, on):
 
 
 class CoverageView(LoginRequiredMixin, View):
+    """The board of one county (a county's users; a city's, with ``?county=<id>``) or, for a user who
+    reads several counties, the counties side by side for a quarter, each a click from its board."""
+
     template_name = "reports/coverage.html"
 
     def get(self, request):
         user = request.user
+        counties = list(County.objects.restrict(user, "view").order_by("code")) if scope_of(user).level != "township" else []
+        wanted = request.GET.get("county", "")
+        county = None
+        if wanted:
+            county = next((c for c in counties if str(c.pk) == wanted), None)
+            if county is None:
+                raise Http404
+        if county is None and len(counties) > 1:
+            return self.counties_board(request, counties)
+        return self.county_board(request, county, several=len(counties) > 1)
+
+    def county_board(self, request, county, several):
+        user = request.user
         on = data.reference_date()
         rounds = _rounds(user)
+        if county is not None:
+            rounds = [r for r in rounds if r.county_id == county.pk]
         selected = request.GET.get("round", "")
         survey_round = next((r for r in rounds if str(r.pk) == selected), None) or _current_round(rounds, on)
+        in_county = {"township__county": county} if county is not None else {}
+        villages_in = {"village__township__county": county} if county is not None else {}
         villages = list(
-            Village.objects.restrict(user, "view").order_by("township__code", "code")
+            Village.objects.restrict(user, "view").filter(**in_county).order_by("township__code", "code")
             .values("id", "name", "code", "township_id", "township__name")
         )
         ids = [v["id"] for v in villages]
@@ -69,9 +90,10 @@ class CoverageView(LoginRequiredMixin, View):
             leaders = dict(
                 SurveyAssignment.objects.restrict(user, "view").filter(round=survey_round).values_list("village_id", "leader_name")
             )
-        zones = dict(JointCommitteeVillage.objects.restrict(user, "view").values_list("village_id", "committee__name"))
+        zones = dict(JointCommitteeVillage.objects.restrict(user, "view").filter(**villages_in)
+                     .values_list("village_id", "committee__name"))
         open_problems = list(
-            SurveyProblem.objects.restrict(user, "view").exclude(status=ProblemStatus.CLOSED)
+            SurveyProblem.objects.restrict(user, "view").filter(**villages_in).exclude(status=ProblemStatus.CLOSED)
             .values_list("village_id", "deadline")
         )
         open_n, overdue_n = defaultdict(int), defaultdict(int)
@@ -106,10 +128,52 @@ class CoverageView(LoginRequiredMixin, View):
             "open": sum(open_n.values()), "overdue": sum(overdue_n.values()),
         }
         totals["coverage"] = data.pct(totals["visited"], totals["villages"])
+        crumbs = [(_("Survey coverage board"), reverse("reports:coverage"))]
+        if county is not None and several:
+            crumbs.append((county.name, f"{reverse('reports:coverage')}?county={county.pk}"))
         return render(request, self.template_name, {
             "rounds": rounds, "round": survey_round, "on": on, "by_township": by_township, "by_zone": by_zone,
-            "can_assign": can(user, "add", SurveyAssignment),
+            "can_assign": can(request.user, "add", SurveyAssignment), "county": county if several else None,
             "not_visited": not_visited, "totals": totals, "county_user": scope_of(user).level != "township",
+            "breadcrumbs": _crumbs(*crumbs),
+        })
+
+    def counties_board(self, request, counties):
+        """Every county the user reads, for one quarter (the rounds of that quarter, each county's own):
+        villages, visited, coverage, open and overdue problems; no village list (a county's board has it)."""
+        user = request.user
+        on = data.reference_date()
+        quarters = sorted({(r.year, r.quarter) for r in _rounds(user)}, reverse=True)
+        wanted = request.GET.get("quarter", "")
+        quarter = next((q for q in quarters if f"{q[0]}-{q[1]}" == wanted), None)
+        if quarter is None:
+            now = data.quarter_of(on)
+            quarter = next((q for q in quarters if q <= now), quarters[-1] if quarters else None)
+        ids = [c.pk for c in counties]
+        villages = dict(Village.objects.restrict(user, "view").filter(township__county__in=ids).order_by()
+                        .values_list("township__county").annotate(n=Count("pk")))
+        visited = {}
+        if quarter is not None:
+            visited = dict(SurveyVisit.objects.restrict(user, "view")
+                           .filter(round__year=quarter[0], round__quarter=quarter[1], village__township__county__in=ids)
+                           .order_by().values_list("village__township__county").annotate(n=Count("village", distinct=True)))
+        problems = {row[0]: row[1:] for row in SurveyProblem.objects.restrict(user, "view")
+                    .filter(village__township__county__in=ids).exclude(status=ProblemStatus.CLOSED).order_by()
+                    .values_list("village__township__county")
+                    .annotate(n=Count("pk"), late=Count("pk", filter=Q(deadline__lt=on)))}
+        rows = []
+        for c in counties:
+            n, seen = villages.get(c.pk, 0), visited.get(c.pk, 0)
+            open_n, overdue = problems.get(c.pk, (0, 0))
+            rows.append({"county": c, "villages": n, "visited": seen, "missing": n - seen, "coverage": data.pct(seen, n),
+                         "open": open_n, "overdue": overdue, "url": f"{reverse('reports:coverage')}?county={c.pk}"})
+        totals = {"villages": sum(r["villages"] for r in rows), "visited": sum(r["visited"] for r in rows),
+                  "open": sum(r["open"] for r in rows), "overdue": sum(r["overdue"] for r in rows)}
+        totals["coverage"] = data.pct(totals["visited"], totals["villages"])
+        totals["missing"] = totals["villages"] - totals["visited"]
+        return render(request, "reports/coverage_counties.html", {
+            "quarters": [(f"{y}-{q}", _("%(year)s Q%(quarter)s") % {"year": y, "quarter": q}) for y, q in quarters],
+            "quarter": f"{quarter[0]}-{quarter[1]}" if quarter else "", "rows": rows, "totals": totals, "on": on,
             "breadcrumbs": _crumbs((_("Survey coverage board"), reverse("reports:coverage"))),
         })
 
