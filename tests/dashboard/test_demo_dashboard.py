@@ -156,17 +156,18 @@ def test_period_table_links_open_the_rows_of_the_period(client, leader):
 def test_dashboard_query_count_is_fixed(client, leader, yinsi):
     client.force_login(leader)
     # a township's has no banks' reports and one query for its place among the county's townships
-    # (no change log: the cache key holds the scopes' versions, kept in the cache; the user's county read for the scope)
-    for url, expected in (("/", 15), (f"/dashboard/townships/{yinsi.pk}/", 15)):
+    # (no change log: the cache key holds the scopes' versions, kept in the cache; the user's county and
+    # city come with the user)
+    for url, expected, warm_expected in (("/", 13, 2), (f"/dashboard/townships/{yinsi.pk}/", 14, 3)):
         cache.clear()
         with CaptureQueriesContext(connection) as cold:
             assert client.get(url).status_code == 200
         with CaptureQueriesContext(connection) as warm:
             assert client.get(url).status_code == 200
-        assert len(cold.captured_queries) == expected, url
-        # session, user, the user's county (twice for the county's page; the township, checked against the
-        # user's scope, for a township's): no query for the cache key
-        assert len(warm.captured_queries) == 4, url
+        assert len(cold.captured_queries) == expected, (url, len(cold.captured_queries), len(warm.captured_queries))
+        # session and user (with their county and city); for a township's, the township checked against
+        # the user's scope and its county: no query for the cache key
+        assert len(warm.captured_queries) == warm_expected, url
 
 
 def test_map_data_of_the_whole_county_is_under_200_kb(client, leader):

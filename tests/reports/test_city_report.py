@@ -86,6 +86,7 @@ def test_the_city_report_is_made_as_a_pdf_with_a_page_per_county_and_a_workbook(
     county_pages = [i for i, page in enumerate(pages) if "任城区（370811）" in page or "汶上县（370830）" in page]
     assert len(county_pages) >= 3  # the contents, and a page of each county
     assert "兰山区" not in text
+    assert "济宁市乡村振兴“三链融合”服务平台" in pages[0]  # the cover names the city's portal
     book = load_workbook(reports_dir.parent / report.xlsx.name, read_only=True)
     assert book.sheetnames == ["总体情况", "各县排名", "分县总体情况", "分县三链指标", "分县走访覆盖"]
     ranked = list(book["各县排名"].iter_rows(values_only=True))
@@ -157,3 +158,14 @@ def test_a_county_s_users_see_their_county_s_board_only(city, client, make_user)
     assert response.status_code == 200 and "rows" not in response.context
     assert {v["name"] for v in response.context["not_visited"]} == {"西石楼村", "北石楼村"}
     assert client.get("/reports/coverage/", {"county": city["rencheng"].pk}).status_code == 404
+
+
+def test_the_portal_bears_the_name_of_the_user_s_place_at_no_query_more(city, client, make_user, staff_a):
+    staff_a.refresh_from_db()
+    for user, name in ((make_user("city_jn", role=Role.OFFICIAL, city=city["jining"]), "济宁市"),
+                       (make_user("official_b", role=Role.OFFICIAL, county=city["rencheng"]), "任城区"),
+                       (staff_a, "汶上县")):
+        client.force_login(user)
+        html = client.get("/reports/", HTTP_ACCEPT_LANGUAGE="zh-hans").content.decode()
+        assert f'href="/">{name}乡村振兴“三链融合”服务平台</a>' in html, user.username
+    assert data.Subject("county", county=city["rencheng"]).platform == "任城区乡村振兴“三链融合”服务平台"

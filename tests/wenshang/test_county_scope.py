@@ -522,8 +522,8 @@ def test_the_city_page_compares_its_counties(client, geo, world, people):
     cache.clear()
     with CaptureQueriesContext(connection) as cold:
         assert client.get("/").status_code == 200
-    # session, user, the counties, the city; the aggregates of every county, the banks' reports by county
-    assert len(cold.captured_queries) == 7, [q["sql"][:120] for q in cold.captured_queries]
+    # session, user (with the city), the counties; the aggregates of every county, the banks' reports by county
+    assert len(cold.captured_queries) == 5, [q["sql"][:120] for q in cold.captured_queries]
     county_page = client.get(response.context["rows"][0]["url"])
     assert county_page.status_code == 200
     html = county_page.content.decode()

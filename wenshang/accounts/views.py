@@ -161,6 +161,15 @@ class LockoutBackend(ModelBackend):
             clear_failures(request, username)
         return user
 
+    def get_user(self, user_id):
+        """The signed-in user of a request, with their county and city (the portal's name on every page
+        is their place's: no query more than Django's own)."""
+        try:
+            user = User._default_manager.select_related("county__city", "city").get(pk=user_id)
+        except User.DoesNotExist:
+            return None
+        return user if self.user_can_authenticate(user) else None
+
 
 class LockoutMessageMixin:
     """For a form built on Django's ``AuthenticationForm``: when ``LockoutBackend`` refused the

@@ -164,7 +164,7 @@ def own_county(user):
     administrator of one county (None: every record, as before there were several); None otherwise."""
     scope = scope_of(user)
     if scope.county_id:
-        return county_for(user, scope.county_id)
+        return user.county  # loaded with the signed-in user (``LockoutBackend.get_user``), with its city
     return None
 
 
@@ -182,7 +182,7 @@ def home(request):
     if scope.level == "county":
         return dashboard(request, None, own_county(user))
     if scope.level == "city" or several_counties():
-        return city_page(request, City.objects.filter(pk=scope.city_id).first() if scope.city_id else None)
+        return city_page(request, user.city if scope.city_id else None)  # loaded with the user
     return dashboard(request, None)
 
 

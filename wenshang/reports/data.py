@@ -109,6 +109,17 @@ class Subject:
         county = self.county_id
         return County.objects.filter(pk=county).values_list("city_id", flat=True).first() if county is not None else None
 
+    @property
+    def platform(self):
+        """The portal's name on the report (the cover, the PDF's author): its city's or county's."""
+        if self.city is not None:
+            place = self.city.name
+        else:
+            county = self.county or (self.township.county if self.township is not None else
+                                     self.committee.township.county if self.committee is not None else None)
+            place = county.name if county is not None else "汶上县"
+        return f"{place}乡村振兴“三链融合”服务平台"
+
     def counties(self):
         """The counties a city's report compares, by code."""
         return list(County.objects.filter(city=self.city).order_by("code")) if self.scope == "city" else []
@@ -488,6 +499,7 @@ def collect(subject, year, quarter, progress=None):
 
     return {
         "title": subject.title(year, quarter),
+        "platform": subject.platform,
         "subject": subject.name,
         "scope": subject.scope,
         "year": year,
@@ -569,6 +581,7 @@ def collect_city(subject, year, quarter, progress=None):
                                 pct(visited["previous"], villages["previous"]), "%"))
     return {
         "title": subject.title(year, quarter),
+        "platform": subject.platform,
         "subject": subject.name,
         "scope": "city",
         "year": year,

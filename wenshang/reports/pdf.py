@@ -121,7 +121,7 @@ class Table:
 
 
 class ReportPDF(FPDF):
-    def __init__(self, title):
+    def __init__(self, title, platform="汶上县乡村振兴“三链融合”服务平台"):
         super().__init__(orientation="P", unit="mm", format="A4")
         self.report_title = title
         self.figures = 0
@@ -130,7 +130,7 @@ class ReportPDF(FPDF):
         self.add_font(FONT, "", settings.REPORT_FONT, collection_font_number=settings.REPORT_FONT_INDEX)
         self.add_font(FONT, "B", settings.REPORT_FONT_BOLD, collection_font_number=settings.REPORT_FONT_INDEX)
         self.set_title(title)
-        self.set_author("汶上县乡村振兴“三链融合”服务平台")
+        self.set_author(platform)
         self.set_subject("乡村振兴大调研季度报告")
         self.set_lang("zh-CN")
         self.set_creator("wenshang.reports")
@@ -309,7 +309,7 @@ def build(report, path, progress=None):
     ``progress(done, total)`` is called as village blocks are written."""
     if report["scope"] == "city":
         return build_city(report, path, progress)
-    pdf = ReportPDF(report["title"])
+    pdf = ReportPDF(report["title"], report["platform"])
     cover(pdf, report)
     pdf.add_page()
     pdf.insert_toc_placeholder(render_toc, pages=toc_pages(report))  # then on a new page
@@ -338,7 +338,7 @@ def cover(pdf, report):
         pdf.cell(0, 9, line, align="C", new_x=XPos.LMARGIN, new_y=YPos.NEXT)
     pdf.set_y(-60)
     pdf.set_font(FONT, "", 12)
-    pdf.cell(0, 8, "汶上县乡村振兴“三链融合”服务平台", align="C", new_x=XPos.LMARGIN, new_y=YPos.NEXT)
+    pdf.cell(0, 8, report["platform"], align="C", new_x=XPos.LMARGIN, new_y=YPos.NEXT)
 
 
 def summary_section(pdf, report):
@@ -593,7 +593,7 @@ def city_outline_levels(report):
 
 def build_city(report, path, progress=None):
     """The city's report: the city's totals, the counties ranked, then one page per county."""
-    pdf = ReportPDF(report["title"])
+    pdf = ReportPDF(report["title"], report["platform"])
     cover(pdf, report)
     pdf.add_page()
     pdf.insert_toc_placeholder(render_toc, pages=toc_pages(report, levels=city_outline_levels(report)))
