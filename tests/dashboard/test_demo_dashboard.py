@@ -226,7 +226,7 @@ def test_the_comparison_gives_each_figure_its_growth(client, leader, yinsi):
     client.get("/")  # the data are cached by the page
     with CaptureQueriesContext(connection) as queries:
         payload = client.get("/dashboard/compare/?period=2024Q2").json()
-    assert len(queries.captured_queries) == 6  # session, user, the user's county, three statements (of the aggregates)
+    assert len(queries.captured_queries) == 5  # session, user (with their county), three statements (of the aggregates)
     row = payload["figures"]["homestead_parcels"]
     assert row["value"] == 199900
     assert row["pilot_growth"] == figures.growth_pct(199900, row["pilot"])
