@@ -301,6 +301,18 @@ def problem_counts(problems, start, end):
 
 
 # -- the report's data ------------------------------------------------------------------------------
+def heading(subject, year, quarter):
+    """What every report says of itself: its title, portal, subject, scope, quarter and dates."""
+    start, end = quarter_dates(year, quarter)
+    py, pq = previous_quarter(year, quarter)
+    return {
+        "title": subject.title(year, quarter), "platform": subject.platform, "subject": subject.name,
+        "scope": subject.scope, "year": year, "quarter": quarter, "quarter_zh": QUARTER_ZH[quarter],
+        "start": start, "end": end, "previous": f"{py}年{QUARTER_ZH[pq]}", "as_of": reference_date(),
+        "generated_at": timezone.localtime(),
+    }
+
+
 def collect(subject, year, quarter, progress=None):
     """Everything the report shows (plain data). ``progress(done, total)`` is called as villages are read."""
     if subject.scope == "city":
@@ -498,21 +510,10 @@ def collect(subject, year, quarter, progress=None):
             progress(i, total)
 
     return {
-        "title": subject.title(year, quarter),
-        "platform": subject.platform,
-        "subject": subject.name,
-        "scope": subject.scope,
-        "year": year,
-        "quarter": quarter,
-        "quarter_zh": QUARTER_ZH[quarter],
-        "start": start,
-        "end": end,
-        "previous": f"{py}年{QUARTER_ZH[pq]}",
+        **heading(subject, year, quarter),
         "round": str(survey_round.theme or survey_round) if survey_round else "",
         "round_dates": (survey_round.start_date, survey_round.end_date) if survey_round else None,
         "previous_round": bool(previous_round),
-        "as_of": reference_date(),
-        "generated_at": timezone.localtime(),
         "summary": summary,
         "coverage": coverage,
         "coverage_by": "镇街" if subject.scope == "county" else "联建片区",
@@ -570,8 +571,6 @@ def collect_city(subject, year, quarter, progress=None):
         rows = sorted(zip(ranks, parts, values), key=lambda r: (r[0] is None, r[0] or 0, r[1]["code"]))
         rankings.append({"label": label, "unit": unit, "better": higher, "rows": [
             {"rank": r, "county": part["name"], "code": part["code"], "value": value} for r, part, value in rows]})
-    start, end = quarter_dates(year, quarter)
-    py, pq = previous_quarter(year, quarter)
     totals = [comparison(label, sum(next(r["value"] for r in p["summary"] if r["label"] == label) for p in parts),
                          sum(next(r["previous"] for r in p["summary"] if r["label"] == label) or 0 for p in parts), unit)
               for label, unit in (("村（社区）数", "个"), ("已走访村数", "个"), ("走访次数", "次"), ("本季度发现问题", "个"),
@@ -580,18 +579,7 @@ def collect_city(subject, year, quarter, progress=None):
     totals.insert(2, comparison("走访覆盖率", pct(visited["value"], villages["value"]),
                                 pct(visited["previous"], villages["previous"]), "%"))
     return {
-        "title": subject.title(year, quarter),
-        "platform": subject.platform,
-        "subject": subject.name,
-        "scope": "city",
-        "year": year,
-        "quarter": quarter,
-        "quarter_zh": QUARTER_ZH[quarter],
-        "start": start,
-        "end": end,
-        "previous": f"{py}年{QUARTER_ZH[pq]}",
-        "as_of": reference_date(),
-        "generated_at": timezone.localtime(),
+        **heading(subject, year, quarter),
         "totals": totals,
         "counties": parts,
         "rankings": rankings,
