@@ -376,12 +376,17 @@ _pending = ContextVar("wenshang_aggregates_pending", default=None)  # {alias: {G
 _suspended = ContextVar("wenshang_aggregates_suspended", default=False)
 
 
-def pending(using):
-    state = _pending.get()
+def _of_alias(var, using, empty):
+    """The part of a context variable's {alias: …} for ``using`` (made empty on first use)."""
+    state = var.get()
     if state is None:
         state = {}
-        _pending.set(state)
-    return state.setdefault(using, {})
+        var.set(state)
+    return state.setdefault(using, empty())
+
+
+def pending(using):
+    return _of_alias(_pending, using, dict)
 
 
 @contextmanager
@@ -583,11 +588,7 @@ _deletes = ContextVar("wenshang_aggregates_deletes", default=None)
 
 
 def _deleted_seen(using):
-    state = _deletes.get()
-    if state is None:
-        state = {}
-        _deletes.set(state)
-    return state.setdefault(using, set())
+    return _of_alias(_deletes, using, set)
 
 
 def _before_delete(sender, instance, using, **kwargs):

@@ -353,6 +353,12 @@ def compute(township=None, keys=None, raw=False, county=None):
     out = _store.values(kept, township=t, county=county) if kept else {}
     if rest:
         out.update(compute_raw(t, rest, county=county))
+    return _finished(out, info, wanted, t, county)
+
+
+def _finished(out, info, wanted, t, county):
+    """``compute()``'s answer from the drill figures found: the county-only ones None for a township,
+    the banks' agriculture loans (the county's), every value as a number, in the catalogue's order."""
     out.update({k: None for k, m in drills().items() if k in wanted and t is not None and m.county_only})
     if wanted & {"agri_loan_balance", "agri_loan_growth_pct"}:
         balance, growth = (None, None) if t is not None else agri_loan_figures(apps.get_model("finance.AgriLoanReport"), county)
@@ -383,12 +389,7 @@ def compute_raw(township=None, keys=None, county=None):
             out.update(qs.aggregate(**{m.key: m.aggregate(filter=m.condition()) for m in group}))
         else:
             out.update(qs.aggregate(**{m.key: m.aggregate(filter=m.condition(t)) for m in group}))
-    out.update({k: None for k, m in drills().items() if k in wanted and t is not None and m.county_only})
-    if wanted & {"agri_loan_balance", "agri_loan_growth_pct"}:
-        balance, growth = (None, None) if t is not None else agri_loan_figures(apps.get_model("finance.AgriLoanReport"), county)
-        out["agri_loan_balance"] = balance
-        out["agri_loan_growth_pct"] = growth
-    return {k: _number(out[k]) for k in info if k in wanted and k in out}
+    return _finished(out, info, wanted, t, county)
 
 
 def county_condition(model, county):
