@@ -39,10 +39,11 @@ class Command(BaseCommand):
             counts = city.build()
         else:
             counts = DemoCounty(log=self.stdout.write, **kwargs).build()
-        analyzed = time.perf_counter()
-        with connection.cursor() as cursor:  # the planner's statistics of the tables just filled (autovacuum comes later)
-            cursor.execute("ANALYZE")
-        self.stdout.write(f"  statistics of every table gathered (ANALYZE) in {time.perf_counter() - analyzed:.1f} s")
+        if connection.vendor == "postgresql":  # the planner's statistics of the tables just filled (autovacuum comes later)
+            analyzed = time.perf_counter()
+            with connection.cursor() as cursor:
+                cursor.execute("ANALYZE")
+            self.stdout.write(f"  statistics of every table gathered (ANALYZE) in {time.perf_counter() - analyzed:.1f} s")
         elapsed = time.perf_counter() - started
         total = sum(counts.values())
         what = f"Demo city {CITY[1]} ({len(city.counties)} counties)" if options["city"] else "Demo county"
