@@ -81,7 +81,12 @@ def gather(user, village):
         count=parcels.aggregate(filter=parcels.condition()), area=area.aggregate(filter=area.condition()),
         idle=idle.aggregate(filter=idle.condition()),
     )
-    land_totals = scoped(LandTransaction).filter(village=village).aggregate(count=Count("pk"), area=Sum("area_mu"), price=Sum("price"))
+    deals, deal_area, deal_price = (figures.metric(k) for k in ("land_transactions", "land_transactions_area",
+                                                                 "land_transactions_income"))
+    land_totals = scoped(LandTransaction).filter(village=village).aggregate(
+        count=deals.aggregate(filter=deals.condition()), area=deal_area.aggregate(filter=deal_area.condition()),
+        price=deal_price.aggregate(filter=deal_price.condition()),
+    )
     land = list(scoped(LandTransaction).filter(village=village).order_by("-date", "-pk")[:LATEST_TRANSACTIONS])
     secretaries = list(scoped(VillageSecretary).filter(village=village).select_related("person").order_by("-start_date", "-pk"))
     reserve = list(scoped(ReserveCadre).filter(village=village).select_related("person").order_by("since", "pk"))

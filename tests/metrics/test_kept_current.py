@@ -360,6 +360,12 @@ def assert_figures_are_the_records():
         assert figures.period_values(dated, periods, township=t) == figures.period_values(dated, periods, township=t, raw=True), t
     villages = list(Village.objects.values_list("pk", flat=True)[:2])
     assert figures.period_values(dated, periods, villages=villages) == figures.period_values(dated, periods, villages=villages, raw=True)
+    counties = list(County.objects.values_list("pk", flat=True))
+    kept = [k for k, m in figures.drills().items() if aggregates.readable(m)]
+    by_county = figures.per_county_values(kept, counties)  # the ``k`` rows
+    for c in counties:
+        raw = figures.compute_raw(keys=kept, county=c)
+        assert {k: by_county[k][c] for k in kept} == raw, c
 
 
 # -- the tests -----------------------------------------------------------------------------------
@@ -372,6 +378,59 @@ def test_the_aggregates_are_the_records_after_a_burst_of_writes_on_every_path(cl
     out = StringIO()
     call_command("metrics", "verify", stdout=out)
     assert "0 differences" in out.getvalue()
+
+
+def test_a_value_counted_in_two_counties_is_counted_once_for_all_of_them(world):
+    """A distinct metric's value (a borrower) with loans in two counties: once in each county's total
+    (``k`` rows), once in the whole database's (``p`` rows, by the quarter it is first counted in),
+    and "as of" a quarter before its first loan in either county, not at all; moving it keeps that."""
+    village = world["villages"][0]
+    elsewhere = Township.objects.create(county=world["second"], code="370831100", name="泗张镇")
+    far = Village.objects.create(township=elsewhere, code="370831100201", name="南村")
+    borrower = id_number()
+    near_loan = make_row("finance.Loan", village=village, township=village.township, borrower_id_number=borrower,
+                         kind=LoanKind.STARTUP_GUARANTEE, amount=Decimal(10), granted_on=dt.date(2024, 5, 2), due_on=dt.date(2027, 1, 1))
+    make_row("finance.Loan", village=far, township=elsewhere, borrower_id_number=borrower, kind=LoanKind.STARTUP_GUARANTEE,
+             amount=Decimal(20), granted_on=dt.date(2023, 8, 1), due_on=dt.date(2027, 1, 1))
+    distinct = [k for k, m in figures.drills().items() if m.kind == "distinct" and m.model == "finance.Loan"
+                and aggregates.readable(m)]
+    assert distinct
+    counties = [village.township.county_id, world["second"].pk]
+    for day in (None, dt.date(2023, 6, 30), dt.date(2023, 9, 30), dt.date(2024, 6, 30)):
+        for key in distinct:
+            whole = figures.drill_values_as_of(day, None)[key] if day else figures.compute(None)[key]
+            raw = figures.drill_values_as_of(day, None, raw=True)[key] if day else figures.compute(None, raw=True)[key]
+            assert whole == raw, (key, day)
+    totals = figures.per_county_values(distinct, counties)
+    for key in distinct:
+        for c in counties:
+            assert totals[key][c] == figures.compute_raw(keys=[key], county=c)[key], (key, c)
+    near_loan.granted_on = dt.date(2023, 2, 1)  # now first counted in 2023 Q1, in the first county
+    near_loan.save()
+    for key in distinct:
+        assert figures.drill_values_as_of(dt.date(2023, 3, 31), None)[key] == figures.drill_values_as_of(
+            dt.date(2023, 3, 31), None, raw=True)[key]
+    assert aggregates.verify() == []
+    near_loan.delete()
+    assert aggregates.verify() == []
+
+
+@pytest.mark.skipif(connection.vendor != "postgresql", reason="prepared statements: PostgreSQL only")
+def test_a_save_s_statement_is_prepared_once_and_one_that_cannot_be_runs_unprepared(db, settings):
+    with transaction.atomic(), connection.cursor() as cursor:
+        for value in (41, 1):
+            aggregates._execute_prepared(cursor, connection, "SELECT %s::bigint + 1", [value])
+            assert cursor.fetchone() == (value + 1,)
+        cursor.execute("SELECT count(*) FROM pg_prepared_statements WHERE statement LIKE '%$1::bigint + 1%'")
+        assert cursor.fetchone() == (1,)
+        # text > date cannot be prepared; the literal can be compared: the transaction goes on
+        aggregates._execute_prepared(cursor, connection, "SELECT %s > DATE '2000-01-01'", ["2024-01-01"])
+        assert cursor.fetchone() == (True,)
+        settings.METRICS_PREPARED = False
+        aggregates._execute_prepared(cursor, connection, "SELECT %s::bigint * 2", [21])
+        assert cursor.fetchone() == (42,)
+        cursor.execute("SELECT count(*) FROM pg_prepared_statements WHERE statement LIKE '%* 2%'")
+        assert cursor.fetchone() == (0,)
 
 
 def test_verify_finds_a_difference_and_rebuild_mends_it(world):

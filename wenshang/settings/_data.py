@@ -13,6 +13,10 @@ DATABASES = {
     "default": env.db("DATABASE_URL", default=f"sqlite:///{VAR_DIR / 'db.sqlite3'}"),
 }
 DATABASES["default"].setdefault("CONN_MAX_AGE", env.int("CONN_MAX_AGE", default=0))
+# A save's recomputation of the figures' aggregates runs as a statement prepared once per connection
+# on PostgreSQL (wenshang.web.aggregates); off behind a pooler in transaction mode (PgBouncer's),
+# which does not keep a session's prepared statements.
+METRICS_PREPARED = env.bool("METRICS_PREPARED", default=True)
 if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
     # WAL lets the web process and the worker read while the other writes.
     DATABASES["default"].setdefault("OPTIONS", {}).update(

@@ -4,10 +4,15 @@ From the metric declarations (``wenshang.web.figures.Metric``) each metric's row
 in ``MetricAggregate`` at three levels: ``v`` per village (per township for rows without a
 village, per county for a metric of no township) and per quarter when the metric has a date (per
 year for one dated by its year); ``t`` per township, grouped from the ``v`` rows; ``c`` per county,
-grouped from the ``t`` rows. A distinct count (``distinct:<field>``) keeps each value counted
-(a digest) so that a wider scope counts it once; a ratio keeps its numerator and denominator. A
-township's, county's or city's figure is then a sum over a few of these rows, never a scan of the
-records (``values()``), and equal to the records' by construction; ``verify()`` checks it.
+grouped from the ``t`` rows; ``k`` a county's total over every quarter and ``p`` every county's per
+quarter, both from the ``c`` rows (what a city's ranking and a province's dashboard read: a few
+rows, however many villages and values there are). A distinct count (``distinct:<field>``) keeps
+each value counted (a digest) so that a wider scope counts it once; at level ``p`` it keeps how
+many values are first counted in each quarter (in any county), so that "as of" a quarter is a sum
+(a period that starts later is read from the ``c`` rows). A ratio keeps its numerator and
+denominator. A township's, county's or city's figure is then a sum over a few of these rows, never
+a scan of the records (``values()``), and equal to the records' by construction; ``verify()``
+checks it.
 
 Kept current through the kernel's notice of changed records (``wenshang.kernel.changes``): every
 write path (forms, API, bulk API, imports and the bulk COPY writer, services, the admin, deletes,
@@ -18,7 +23,8 @@ village moves its households' credit records), and the records of the subqueries
 condition (a pairing makes its village a paired one). Those villages and townships are marked,
 and recomputed from the records once per write (per batch for bulk paths, per ``deferred()``
 block), with one grouped query per model restricted to them; then their townships' and counties'
-rows are regrouped (two statements each). ``figures_changed`` then names the townships and
+rows are regrouped (two statements each), and the ``k`` and ``p`` rows of their metrics (a distinct
+metric's ``p`` rows move by the changed values' first quarters, found through an index on member). ``figures_changed`` then names the townships and
 counties whose figures changed (the dashboards' cache follows it).
 
 ``rebuild()`` refills every row from the records; ``verify()`` recomputes from the records and
@@ -26,7 +32,9 @@ lists every difference (``manage.py metrics verify|rebuild``; the nightly beat r
 """
 import datetime as dt
 import hashlib
+import itertools
 import logging
+import re
 import time
 from collections import defaultdict
 from contextlib import contextmanager
@@ -35,8 +43,9 @@ from dataclasses import dataclass, field
 from decimal import Decimal
 from functools import cache
 
+from django.conf import settings
 from django.core.exceptions import FieldDoesNotExist
-from django.db import connections, router, transaction
+from django.db import DatabaseError, connections, router, transaction
 from django.db.models import Count, DateField, DateTimeField, F, Min, OuterRef, Q, QuerySet, Subquery, Sum, Value
 from django.db.models.functions import ExtractQuarter, ExtractYear
 from django.db.models.signals import post_migrate, pre_delete
@@ -55,7 +64,7 @@ log = logging.getLogger("wenshang.metrics")
 figures_changed = Signal()  # townships={id}, counties={id}, using: after a recomputation (None: a row of no township)
 
 ALL = object()  # every field (a create or a delete): the change is relevant whatever it wrote
-LEVELS = ("v", "t", "c")
+LEVELS = ("v", "t", "c", "k", "p")
 COLUMNS = ["level", "metric", "county_id", "township_id", "village_id", "year", "quarter", "member", "value", "den"]
 
 
@@ -762,10 +771,10 @@ def _kind(group, bucket):
     return "year" if group.date[0] == "year" else "quarter"
 
 
-def pair_rows(group, pairs, using):
-    """``grouped_rows`` of the records of some (village, quarter) pairs (quarter None: all of the
-    village's), with the statement compiled once per group and shape of the pairs: building and
-    compiling the ORM query was most of a single save's cost."""
+def _pair_sql(group, pairs, using):
+    """(SQL, params) of the grouped query of the records of some (village, quarter) pairs, compiled
+    once per group and shape of the pairs (building and compiling the ORM query was most of a single
+    save's cost)."""
     connection = connections[using]
     kinds = tuple(_kind(group, bucket) for _village, bucket in pairs)
     key = (id(group), using, connection.vendor, kinds)
@@ -798,6 +807,15 @@ def pair_rows(group, pairs, using):
             start, end = quarter_dates(*bucket)
             value = connection.ops.adapt_datefield_value(start if what == "start" else end)
         params[position] = value
+    return sql, params
+
+
+def pair_rows(group, pairs, using):
+    """``grouped_rows`` of the records of some (village, quarter) pairs (quarter None: all of the
+    village's), with the statement compiled once per group and shape of the pairs: building and
+    compiling the ORM query was most of a single save's cost."""
+    connection = connections[using]
+    sql, params = _pair_sql(group, pairs, using)
     with connection.cursor() as cursor:
         cursor.execute(sql, params)
         names = [d[0] for d in cursor.description]
@@ -940,6 +958,12 @@ def recompute(marked, using):
             if len(pairs) > PAIRS or sum(len(b) if b else 1 for b in units.townships.values()) > PAIRS:
                 units.villages = dict.fromkeys(units.villages)  # whole places: a plain condition, not one per quarter
                 units.townships = dict.fromkeys(units.townships)
+            if (connection.vendor == "postgresql" and not group.member and pairs and not units.townships and not units.all
+                    and len(pairs) <= PAIRS):
+                changed_townships, changed_counties = _delta(cursor, table, group, units, pairs, using)
+                townships |= changed_townships
+                counties |= changed_counties
+                continue
             params = list(keys)
             where = f"level = 'v' AND metric IN ({', '.join(['%s'] * len(keys))}) AND " + _unit_sql(group, units, params)
             cursor.execute(f"SELECT id, metric, county_id, township_id, village_id, year, quarter, member, value, den "
@@ -972,7 +996,11 @@ def recompute(marked, using):
             elif len(buckets) > BUCKETS:
                 _regroup(writes, table, keys, {t for t, _c in places}, {c for _t, c in places})
             else:
-                _regroup_buckets(writes, table, buckets)
+                members = defaultdict(set)  # a distinct metric's values whose rows changed
+                for k in changed:
+                    if k[6]:
+                        members[k[0]].add(k[6])
+                _regroup_buckets(writes, table, buckets, members)
             townships |= {t for t, _c in places}
             counties |= {c for _t, c in places}
         writes.flush()
@@ -980,6 +1008,109 @@ def recompute(marked, using):
             cursor.execute(f"ANALYZE {table}")  # the planner's statistics after a load (a demo, a first import)
     if townships or counties:
         figures_changed.send(sender=None, townships=townships, counties=counties, using=using)
+
+
+def _delta(cursor, table, group, units, pairs, using):
+    """A save's recomputation on PostgreSQL in one statement, for a group without distinct values:
+    the ``v`` rows of the marked (village, quarter) pairs replaced by the records' grouped query,
+    and the difference added to the ``t``, ``c``, ``k`` and ``p`` rows it falls in (an upsert on
+    the rows' key); rows that fall to nothing go. Returns (townships, counties) whose figures changed."""
+    sql, params = _pair_sql(group, pairs, using)
+    columns = {"_c": group.county_path, "_t": group.township_path, "_v": group.village_path, "_y": group.date,
+               "_q": group.date}
+    def col(name, cast, alias):
+        return f"{f'g.{name}' if columns[name] else 'NULL'}::{cast} AS {alias}"
+
+    place = ", ".join([col("_c", "bigint", "county_id"), col("_t", "bigint", "township_id"),
+                       col("_v", "bigint", "village_id"), col("_y", "smallint", "year"), col("_q", "smallint", "quarter")])
+    unpivot = []
+    for i, m in enumerate(group.metrics):
+        den = f"g.b{i}::numeric" if m.kind == "ratio" else "NULL::numeric"
+        unpivot.append(f"SELECT %s::varchar AS metric, {place}, COALESCE(g.a{i}, 0)::numeric AS value, {den} AS den FROM g")
+        params.append(m.key)
+    unit_params = list(group.keys)
+    where = (f"level = 'v' AND metric IN ({', '.join(['%s'] * len(group.keys))}) AND " + _unit_sql(group, units, unit_params))
+    params += unit_params
+    key = "metric, county_id, township_id, village_id, year, quarter"
+    cols = "(level, metric, county_id, township_id, village_id, year, quarter, member, value, den)"
+    none, no_year = "NULL::bigint", "NULL::smallint"
+    levels = [("t", f"county_id, township_id, {none}", "county_id, township_id, year, quarter", "year, quarter"),
+              ("c", f"county_id, {none}, {none}", "county_id, year, quarter", "year, quarter"),
+              ("k", f"county_id, {none}, {none}", "county_id", f"{no_year}, {no_year}"),
+              ("p", f"{none}, {none}, {none}", "year, quarter", "year, quarter")]
+    ups = " UNION ALL ".join(
+        f"SELECT '{level}', metric, {places}, {when}, '', SUM(dv), SUM(dd) FROM diff GROUP BY metric, {by}"
+        for level, places, by, when in levels)
+    statement = (
+        f"WITH g AS ({sql}), "
+        f"computed AS ({' UNION ALL '.join(unpivot)}), "
+        f"old AS (SELECT id, {key}, value, den FROM {table} WHERE {where}), "
+        f"new AS (SELECT {key}, value, den FROM computed WHERE value <> 0 OR COALESCE(den, 0) <> 0), "
+        f"gone AS (DELETE FROM {table} WHERE id IN (SELECT o.id FROM old o WHERE NOT EXISTS (SELECT 1 FROM new n WHERE "
+        + " AND ".join(f"n.{c} IS NOT DISTINCT FROM o.{c}" for c in key.split(", "))
+        + f")) RETURNING id), "
+        f"kept AS (INSERT INTO {table} {cols} SELECT 'v', {key}, '', value, den FROM new "
+        f"ON CONFLICT (level, metric, county_id, township_id, village_id, year, quarter, member) DO UPDATE SET "
+        f"value = EXCLUDED.value, den = EXCLUDED.den "
+        f"WHERE {table}.value <> EXCLUDED.value OR {table}.den IS DISTINCT FROM EXCLUDED.den RETURNING id), "
+        f"diff AS (SELECT metric, county_id, township_id, year, quarter, SUM(value) AS dv, SUM(den) AS dd FROM ("
+        f"SELECT {key}, value, den FROM new UNION ALL SELECT {key}, -value, -den FROM old) x "
+        f"GROUP BY metric, county_id, township_id, year, quarter HAVING SUM(value) <> 0 OR COALESCE(SUM(den), 0) <> 0), "
+        f"up AS (INSERT INTO {table} {cols} {ups} "
+        f"ON CONFLICT (level, metric, county_id, township_id, village_id, year, quarter, member) DO UPDATE SET "
+        f"value = {table}.value + EXCLUDED.value, "
+        f"den = CASE WHEN EXCLUDED.den IS NULL THEN {table}.den ELSE COALESCE({table}.den, 0) + EXCLUDED.den END "
+        f"RETURNING id, value, den) "
+        f"SELECT (SELECT array_agg(id) FROM up WHERE value = 0 AND COALESCE(den, 0) = 0), "
+        f"(SELECT array_agg(DISTINCT township_id) FROM diff), (SELECT array_agg(DISTINCT county_id) FROM diff)"
+    )
+    _execute_prepared(cursor, connections[using], statement, params)
+    emptied, townships, counties = cursor.fetchone()
+    if emptied:
+        cursor.execute(f"DELETE FROM {table} WHERE id = ANY(%s)", [emptied])
+    return set(townships or ()), set(counties or ())
+
+
+PREPARED_MAX = 200  # statements prepared on one connection at most (each shape of a save's recomputation is one)
+_PG_TYPES = ((bool, "boolean"), (int, "bigint"), (float, "double precision"), (Decimal, "numeric"), (str, "text"),
+             (dt.datetime, "timestamptz"), (dt.date, "date"))
+
+
+def _execute_prepared(cursor, connection, sql, params):
+    """Run ``sql`` as a statement prepared once per database connection, so that PostgreSQL parses and
+    plans it once, not on every save (planning was half of a save's recomputation). A plain execute
+    for a parameter of no known type, past ``PREPARED_MAX``, when ``METRICS_PREPARED`` is off (a
+    pooler in transaction mode, which does not keep prepared statements), or when preparing failed
+    (within a savepoint: the writer's transaction goes on)."""
+    types = []
+    for value in params:
+        found = next((name for kind, name in _PG_TYPES if isinstance(value, kind)), None)
+        if found is None:
+            return cursor.execute(sql, params)
+        types.append(found)
+    raw = connection.connection
+    state = getattr(connection, "_metrics_prepared", None)
+    if state is None or state[0] is not raw:
+        state = connection._metrics_prepared = (raw, {})
+    names = state[1]
+    key = (sql, tuple(types))
+    if key not in names:
+        names[key] = None
+        if len(names) <= PREPARED_MAX and getattr(settings, "METRICS_PREPARED", True):
+            name = f"metrics_{len(names)}"
+            numbered = itertools.count(1)
+            body = "%".join(re.sub(r"%s", lambda _m: f"${next(numbered)}", part) for part in sql.split("%%"))
+            try:
+                cursor.execute(f"SAVEPOINT metrics_prepare; PREPARE {name} ({', '.join(types)}) AS {body}; "
+                               "RELEASE SAVEPOINT metrics_prepare")
+                names[key] = name
+            except DatabaseError:
+                cursor.execute("ROLLBACK TO SAVEPOINT metrics_prepare; RELEASE SAVEPOINT metrics_prepare")
+                log.warning("metrics: a statement could not be prepared; it runs unprepared", exc_info=True)
+    name = names[key]
+    if name is None:
+        return cursor.execute(sql, params)
+    return cursor.execute(f"EXECUTE {name} ({', '.join(['%s'] * len(params))})", params)
 
 
 class Writes:
@@ -1010,17 +1141,25 @@ def _eq(column, value, params):
     return f"{column} = %s"
 
 
-def _regroup_buckets(writes, table, buckets):
+def _regroup_buckets(writes, table, buckets, members):
     """The ``t`` rows of the (metric, county, township, year, quarter) ``buckets`` grouped again from
-    the ``v`` rows, then the ``c`` rows of their (metric, county, year, quarter) from the ``t`` rows.
-    Each bucket is its own indexed term (the level inside it, so that SQLite's OR optimization and
-    PostgreSQL's bitmap OR find the few rows through the index)."""
+    the ``v`` rows, then the ``c`` rows of their (metric, county, year, quarter) from the ``t`` rows,
+    then the ``p`` rows of their (metric, year, quarter) from the ``c`` rows; for a distinct metric
+    (``members``: {metric: values whose rows changed}) its ``p`` rows move by the changed values'
+    first quarters before and after. Each bucket is its own indexed term (the level inside it, so
+    that SQLite's OR optimization and PostgreSQL's bitmap OR find the few rows through the index)."""
     columns = "(level, metric, county_id, township_id, village_id, year, quarter, member, value, den)"
+    for metric, values in sorted(members.items()):
+        _move_firsts(writes, table, metric, sorted(values), -1)  # where the values were first counted
+    sums = sorted({(m, y, q) for m, _c, _t, y, q in buckets if m not in members}, key=repr)
     for level, source, place, wanted in (
         ("t", "v", "township_id", sorted(buckets, key=repr)),
         ("c", "t", "NULL", sorted({(m, c, y, q) for m, c, _t, y, q in buckets}, key=repr)),
+        ("p", "c", "NULL", sums),
     ):
-        names = ["metric", "county_id", *(["township_id"] if level == "t" else []), "year", "quarter"]
+        if not wanted:
+            continue
+        names = ["metric", *({"t": ["county_id", "township_id"], "c": ["county_id"], "p": []}[level]), "year", "quarter"]
 
         def condition(at, wanted=wanted, names=names):
             params, parts = [], []
@@ -1032,18 +1171,102 @@ def _regroup_buckets(writes, table, buckets):
 
         target, target_params = condition(level)
         origin, origin_params = condition(source)
+        county = "NULL" if level == "p" else "county_id"
+        by = {"t": "county_id, township_id, ", "c": "county_id, ", "p": ""}[level]
         writes.add(f"DELETE FROM {table} WHERE {target}", target_params)
         writes.add(
-            f"INSERT INTO {table} {columns} SELECT %s, metric, county_id, {place}, NULL, year, quarter, member, SUM(value), "
+            f"INSERT INTO {table} {columns} SELECT %s, metric, {county}, {place}, NULL, year, quarter, member, SUM(value), "
             f"SUM(den) FROM {table} WHERE {origin} "
-            f"GROUP BY metric, county_id{', township_id' if level == 't' else ''}, year, quarter, member",
+            f"GROUP BY metric, {by}year, quarter, member",
             [level, *origin_params],
         )
+    for metric, values in sorted(members.items()):
+        _move_firsts(writes, table, metric, sorted(values), +1)  # where they are first counted now
+    _county_totals(writes, table, sorted({(m, c) for m, c, _t, _y, _q in buckets}, key=repr))
+
+
+TOTAL = "CASE WHEN MAX(member) <> '' THEN COUNT(DISTINCT member) ELSE SUM(value) END"  # a county's rows of a metric
+
+
+def _county_totals(writes, table, pairs):
+    """The ``k`` rows (a county's total over every quarter) of the (metric, county) ``pairs`` from the
+    ``c`` rows."""
+    params, parts = [], []
+    for metric, county in pairs:
+        params.append(metric)
+        parts.append("(metric = %s AND " + _eq("county_id", county, params) + ")")
+    where = " OR ".join(parts)
+    writes.add(f"DELETE FROM {table} WHERE level = 'k' AND ({where})", params)
+    writes.add(
+        f"INSERT INTO {table} (level, metric, county_id, township_id, village_id, year, quarter, member, value, den) "
+        f"SELECT 'k', metric, county_id, NULL, NULL, NULL, NULL, '', {TOTAL}, SUM(den) FROM {table} "
+        f"WHERE level = 'c' AND ({where}) GROUP BY metric, county_id",
+        params,
+    )
+
+
+def _quarter_no(alias=""):
+    """SQL: a row's quarter as one number (year * 10 + quarter; a year's rows year * 10; -1 undated)."""
+    return f"COALESCE({alias}year * 10 + {alias}quarter, -1)"
+
+
+def _firsts_sql(table, metric, values, params):
+    """SQL of (member, f): the quarter (``_first``) in which each of ``values`` of a distinct
+    ``metric`` is first counted, in any county."""
+    params += [metric, *values]
+    return (f"SELECT member, MIN({_quarter_no()}) AS f FROM {table} WHERE level = 'c' AND metric = %s "
+            f"AND member IN ({', '.join(['%s'] * len(values))}) GROUP BY member")
+
+
+def _move_firsts(writes, table, metric, values, sign):
+    """A distinct metric's ``p`` rows (the values first counted in each quarter, in all counties) less
+    (``sign`` -1, before the ``c`` rows change) or plus (+1, after) the ``values`` at their first
+    quarter; rows that fall to 0 go."""
+    if sign > 0:
+        params = []
+        firsts = _firsts_sql(table, metric, values, params)
+        writes.add(
+            f"INSERT INTO {table} (level, metric, county_id, township_id, village_id, year, quarter, member, value, den) "
+            f"SELECT 'p', %s, NULL, NULL, NULL, CASE WHEN d.f < 0 THEN NULL ELSE d.f / 10 END, "
+            f"CASE WHEN d.f < 0 THEN NULL ELSE d.f %% 10 END, '', 0, NULL FROM ({firsts}) d "
+            f"WHERE NOT EXISTS (SELECT 1 FROM {table} e WHERE e.level = 'p' AND e.metric = %s AND {_quarter_no('e.')} = d.f) "
+            f"GROUP BY d.f",
+            [metric, *params, metric],
+        )
+    counted, within = [], []
+    counted_sql = _firsts_sql(table, metric, values, counted)
+    within_sql = _firsts_sql(table, metric, values, within)
+    writes.add(
+        f"UPDATE {table} SET value = value {'+' if sign > 0 else '-'} (SELECT COUNT(*) FROM ({counted_sql}) d "
+        f"WHERE d.f = {_quarter_no(table + '.')}) WHERE level = 'p' AND metric = %s AND {_quarter_no()} IN (SELECT f FROM ({within_sql}) d)",
+        [*counted, metric, *within],
+    )
+    if sign > 0:
+        writes.add(f"DELETE FROM {table} WHERE level = 'p' AND metric = %s AND value = 0", [metric])
+
+
+def every_county_sql(table, keys):
+    """[(SQL, params)] refilling the ``k`` and ``p`` rows of ``keys`` from the ``c`` rows: each county's
+    total; a sum per quarter over the counties, for a distinct metric the values first counted in
+    each quarter (in any county)."""
+    metric_in = f"metric IN ({', '.join(['%s'] * len(keys))})"
+    columns = "(level, metric, county_id, township_id, village_id, year, quarter, member, value, den)"
+    return [
+        (f"DELETE FROM {table} WHERE level IN ('p', 'k') AND {metric_in}", list(keys)),
+        (f"INSERT INTO {table} {columns} SELECT 'k', metric, county_id, NULL, NULL, NULL, NULL, '', {TOTAL}, SUM(den) "
+         f"FROM {table} WHERE level = 'c' AND {metric_in} GROUP BY metric, county_id", list(keys)),
+        (f"INSERT INTO {table} {columns} SELECT 'p', metric, NULL, NULL, NULL, year, quarter, '', SUM(value), SUM(den) "
+         f"FROM {table} WHERE level = 'c' AND {metric_in} AND member = '' GROUP BY metric, year, quarter", list(keys)),
+        (f"INSERT INTO {table} {columns} SELECT 'p', metric, NULL, NULL, NULL, CASE WHEN f < 0 THEN NULL ELSE f / 10 END, "
+         f"CASE WHEN f < 0 THEN NULL ELSE f %% 10 END, '', COUNT(*), NULL FROM (SELECT metric, member, MIN({_quarter_no()}) AS f "
+         f"FROM {table} WHERE level = 'c' AND {metric_in} AND member <> '' GROUP BY metric, member) d GROUP BY metric, f",
+         list(keys)),
+    ]
 
 
 def _regroup(writes, table, keys, townships, counties):
     """The ``t`` rows of ``townships`` grouped from the ``v`` rows, then the ``c`` rows of ``counties``
-    from the ``t`` rows (None: of every township and county)."""
+    from the ``t`` rows (None: of every township and county), then the ``p`` rows of ``keys``."""
     for level, source, place, column, ids in (("t", "v", "township_id", "township_id", townships),
                                               ("c", "t", "NULL", "county_id", counties)):
         params = [*keys]
@@ -1057,6 +1280,8 @@ def _regroup(writes, table, keys, townships, counties):
             f"GROUP BY metric, county_id{', township_id' if level == 't' else ''}, year, quarter, member",
             [level, source, *params],
         )
+    for sql, params in every_county_sql(table, keys):
+        writes.add(sql, params)
 
 
 def source_indexes():
@@ -1094,6 +1319,17 @@ def fill_after_migrate(sender, using="default", **kwargs):
     village = figures.metric("villages").get_model()
     if village._base_manager.using(using).exists() and not MetricAggregate.objects.using(using).exists():
         rebuild(using=using)
+    elif not MetricAggregate.objects.using(using).filter(level="p").exists():
+        every_county(using=using)  # a database migrated from before the ``k`` and ``p`` rows
+
+
+def every_county(keys=None, using="default"):
+    """Refill the ``k`` and ``p`` rows (of ``keys``) from the ``c`` rows."""
+    connection = connections[using]
+    keys = sorted(keys or plan().by_key)
+    with transaction.atomic(using=using), connection.cursor() as cursor:
+        for sql, params in every_county_sql(_table(connection), keys):
+            cursor.execute(sql, params)
 
 
 post_migrate.connect(fill_after_migrate, dispatch_uid="aggregates-fill-after-migrate")
@@ -1137,7 +1373,16 @@ def scope_filter(township=None, village=None, villages=None, county=None, counti
         return "c", Q(county=getattr(county, "pk", county))
     if counties is not None:
         return "c", Q(county__in=list(counties))
-    return "c", Q()
+    return "p", Q()
+
+
+def _level(level, metrics, within):
+    """The level to read ``metrics`` at: every county's (``p``) rows count a distinct metric's values
+    by the quarter they are first counted in, so a period that does not start at the beginning is
+    read from the counties' (``c``) rows."""
+    if level == "p" and within is not None and any(m.kind == "distinct" for m in metrics):
+        return "c"
+    return level
 
 
 def _when(as_of=None, within=None):
@@ -1197,13 +1442,14 @@ def year_when(m, as_of=None, within=None):
     return _when(as_of, within)
 
 
-def value_expressions(m, when=None):
+def value_expressions(m, when=None, level="c"):
     """{suffix: aggregate} over aggregate rows of ``m``: the total (``v``), a ratio's denominator
-    (``d``), a distinct metric's values counted once (``v``)."""
+    (``d``), a distinct metric's values counted once (``v``; at level ``p`` the sum of those first
+    counted in each quarter)."""
     q = Q(metric=m.key)
     if when is not None:
         q &= when
-    if m.kind == "distinct":
+    if m.kind == "distinct" and level != "p":
         return {"v": Count("member", distinct=True, filter=q)}
     if m.kind == "ratio":
         return {"v": Sum("value", filter=q), "d": Sum("den", filter=q)}
@@ -1226,9 +1472,10 @@ def values(keys, as_of=None, within=None, **scope):
     level, where = scope_filter(**scope)
     aggs = {}
     wanted = [figures.metric(k) for k in keys]
+    level = _level(level, wanted, within)
     for m in wanted:
         when = year_when(m, as_of, within)
-        for suffix, expression in value_expressions(m, when).items():
+        for suffix, expression in value_expressions(m, when, level).items():
             aggs[f"{m.key}:{suffix}"] = expression
     if not aggs:
         return {}
@@ -1263,13 +1510,12 @@ def per_county(keys, counties):
     the counties' rows; a county without rows has its zero (a ratio: None)."""
     wanted = [figures.metric(k) for k in keys]
     rows = (MetricAggregate.objects.using(read_alias())
-            .filter(level="c", metric__in=list(keys), county__in=list(counties))
-            .order_by().values("metric", "county").annotate(v=Sum("value"), d=Sum("den"), n=Count("member", distinct=True)))
-    out = {m.key: {c: finish(m, {}) for c in counties} for m in wanted}
+            .filter(level="k", metric__in=list(keys), county__in=list(counties))
+            .values_list("metric", "county", "value", "den"))
+    out = {m.key: dict.fromkeys(counties, finish(m, {})) for m in wanted}
     by_key = {m.key: m for m in wanted}
-    for row in rows:
-        m = by_key[row["metric"]]
-        out[m.key][row["county"]] = finish(m, {"v": row["n"] if m.kind == "distinct" else row["v"], "d": row["d"]})
+    for metric, county, value, den in rows:
+        out[metric][county] = finish(by_key[metric], {"v": value, "d": den})
     return out
 
 
@@ -1279,20 +1525,22 @@ def entry(m, as_of=None, within=None, **scope):
     if m.kind == "ratio" or not readable(m, as_of, within):
         return None
     level, where = scope_filter(**scope)
+    level = _level(level, [m], within)
     qs = MetricAggregate.objects.filter(where, level=level, metric=m.key)
     when = year_when(m, as_of, within)
     if when:
         qs = qs.filter(when)
-    return qs, (Count("member", distinct=True) if m.kind == "distinct" else Sum("value"))
+    return qs, (Count("member", distinct=True) if m.kind == "distinct" and level != "p" else Sum("value"))
 
 
 def period_values(m, periods, **scope):
     """[value of ``m`` within each (start, end) of ``periods``] in a scope, one query: sums as
     Decimals, counts as ints, ratios as percentages (1 place), as ``figures.period_values`` gives them."""
     level, where = scope_filter(**scope)
+    level = _level(level, [m], periods[0] if periods else None)
     aggs = {}
     for i, period in enumerate(periods):
-        for suffix, expression in value_expressions(m, year_when(m, within=period)).items():
+        for suffix, expression in value_expressions(m, year_when(m, within=period), level).items():
             aggs[f"{suffix}{i}"] = expression
     row = MetricAggregate.objects.using(read_alias()).filter(where, level=level, metric=m.key).aggregate(**aggs)
     out = []
@@ -1344,6 +1592,8 @@ def verify(county=None, township=None, using=None):
             entry[1] = row[9] if entry[1] is None else entry[1] + (row[9] or 0)
         computed["t"] = _sum_up(computed["v"], keep_township=True)
         computed["c"] = _sum_up(computed["t"], keep_township=False)
+        computed["p"] = _every_county(computed["c"])
+        computed["k"] = _county_totals_of(computed["c"])
         kept = MetricAggregate.objects.using(using).filter(metric__in=group.keys)
         if township is not None:
             kept = kept.filter(township=township)
@@ -1355,7 +1605,7 @@ def verify(county=None, township=None, using=None):
             key = (r[1], r[2], r[3] if r[0] != "c" else None, r[4] if r[0] == "v" else None, r[5], r[6], r[7])
             stored[r[0]][key] = [_dec(r[8]), _dec(r[9])]
         for level in LEVELS:
-            if township is not None and level == "c":
+            if (township is not None and level in ("c", "k")) or ((township is not None or county is not None) and level == "p"):
                 continue
             mine = {k: [_dec(a), _dec(b)] for k, (a, b) in computed[level].items() if a or b}
             for key in sorted(set(mine) | set(stored[level]), key=repr):
@@ -1377,6 +1627,48 @@ def verify_and_log():
     else:
         log.info("metrics verify: 0 differences (%.1f s)", seconds)
     return len(differences)
+
+
+def _every_county(rows):
+    """The ``p`` rows of the ``c`` rows: a sum per quarter over the counties; for a distinct metric,
+    how many values are first counted in each quarter."""
+    out = defaultdict(lambda: [Decimal(0), None])
+    first = {}
+    for (metric, _county, _township, _village, year, quarter, member), (value, den) in rows.items():
+        if not value and den is None:
+            continue
+        if member:
+            at = (-1,) if year is None else (year, quarter)
+            if (metric, member) not in first or at < first[metric, member][0]:
+                first[metric, member] = (at, year, quarter)
+            continue
+        entry = out[(metric, None, None, None, year, quarter, "")]
+        entry[0] += value
+        if den is not None:
+            entry[1] = den if entry[1] is None else entry[1] + den
+    for (metric, _member), (_at, year, quarter) in first.items():
+        out[(metric, None, None, None, year, quarter, "")][0] += 1
+    return out
+
+
+def _county_totals_of(rows):
+    """The ``k`` rows of the ``c`` rows: each county's total over every quarter (a distinct metric:
+    its values counted once)."""
+    out = defaultdict(lambda: [Decimal(0), None])
+    members = defaultdict(set)
+    for (metric, county, _township, _village, _year, _quarter, member), (value, den) in rows.items():
+        if not value and den is None:
+            continue
+        if member:
+            members[metric, county].add(member)
+            continue
+        entry = out[(metric, county, None, None, None, None, "")]
+        entry[0] += value
+        if den is not None:
+            entry[1] = den if entry[1] is None else entry[1] + den
+    for (metric, county), values in members.items():
+        out[(metric, county, None, None, None, None, "")][0] += len(values)
+    return out
 
 
 def _sum_up(rows, keep_township):

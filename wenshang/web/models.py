@@ -47,7 +47,10 @@ class MetricAggregate(models.Model):
     (and quarter, for a dated metric), at three levels, current in the same transaction as every
     write. ``level`` ``v``: a village's rows (or, for rows without a village, the township's; for a
     metric of no township, the county's), grouped from the records; ``t``: a township's, grouped
-    from the ``v`` rows; ``c``: a county's, grouped from the ``t`` rows. ``year``/``quarter``: when
+    from the ``v`` rows; ``c``: a county's, grouped from the ``t`` rows; ``k``: a county's total over every quarter (a distinct metric:
+    its values counted once), from the ``c`` rows; ``p``: every county's, per
+    quarter, grouped from the ``c`` rows (a distinct metric: how many values are first counted in
+    the quarter, in any county, so that "as of" a quarter is a sum). ``year``/``quarter``: when
     the rows are dated (``quarter`` 0 for a metric dated by its year; both empty when undated).
     ``member``: a distinct metric's value counted once (``distinct:<field>``; a digest, never the
     value itself), empty otherwise. ``value``: the count, the sum, or a ratio's numerator; ``den``:
@@ -57,17 +60,22 @@ class MetricAggregate(models.Model):
         VILLAGE = "v", _("village")
         TOWNSHIP = "t", _("township")
         COUNTY = "c", _("county")
+        COUNTY_TOTAL = "k", _("county, every quarter")
+        ALL = "p", _("all counties")
 
     level = models.CharField(_("level"), max_length=1, choices=Level.choices)
     metric = models.CharField(_("metric"), max_length=64)
     county = models.ForeignKey(
-        "villages.County", null=True, blank=True, on_delete=models.DO_NOTHING, related_name="+", db_constraint=False
+        "villages.County", null=True, blank=True, on_delete=models.DO_NOTHING, related_name="+", db_constraint=False,
+        db_index=False,  # the indexes below lead with level and metric, as every read does
     )
     township = models.ForeignKey(
-        "villages.Township", null=True, blank=True, on_delete=models.DO_NOTHING, related_name="+", db_constraint=False
+        "villages.Township", null=True, blank=True, on_delete=models.DO_NOTHING, related_name="+", db_constraint=False,
+        db_index=False,  # the indexes below lead with level and metric, as every read does
     )
     village = models.ForeignKey(
-        "villages.Village", null=True, blank=True, on_delete=models.DO_NOTHING, related_name="+", db_constraint=False
+        "villages.Village", null=True, blank=True, on_delete=models.DO_NOTHING, related_name="+", db_constraint=False,
+        db_index=False,  # the indexes below lead with level and metric, as every read does
     )
     year = models.SmallIntegerField(_("year"), null=True, blank=True)
     quarter = models.SmallIntegerField(_("quarter"), null=True, blank=True)
@@ -90,6 +98,7 @@ class MetricAggregate(models.Model):
             models.Index(fields=["level", "metric", "village"], name="metricagg_village_idx"),
             models.Index(fields=["level", "metric", "township", "year", "quarter"], name="metricagg_township_idx"),
             models.Index(fields=["level", "metric", "county", "year", "quarter"], name="metricagg_county_idx"),
+            models.Index(fields=["level", "metric", "member"], name="metricagg_member_idx", condition=~models.Q(member="")),
         ]
 
     def __str__(self):
