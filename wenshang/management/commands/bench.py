@@ -83,8 +83,12 @@ class Command(BaseCommand):
                 f"{r['backend']}: keeping the figures' aggregates on write — a single save {r['save_before_ms']:.2f} ms "
                 f"before, {r['save_after_ms']:.2f} ms after (+{r['save_after_ms'] - r['save_before_ms']:.2f} ms; "
                 f"median of blocks, {r['saves']:,} saves each)"
+                + f" {'PASS' if r['save_after_ms'] - r['save_before_ms'] <= 2 else 'FAIL'} (≤ 2 ms)"
                 + (f"; 199,900 parcels imported {r['csv_before_s']:.1f} s before, {r['csv_create_s']:.1f} s after "
-                   f"(+{r['csv_create_s'] - r['csv_before_s']:.1f} s)" if "csv_before_s" in r else "")
+                   f"(+{r['csv_create_s'] - r['csv_before_s']:.1f} s, "
+                   f"{(r['csv_create_s'] - r['csv_before_s']) * 1000 / 199_900:+.3f} ms a row "
+                   f"{'PASS' if (r['csv_create_s'] - r['csv_before_s']) * 1000 / 199_900 <= 2 else 'FAIL'})"
+                   if "csv_before_s" in r else "")
             )
         for r in results:
             if "csv_create_s" in r:
