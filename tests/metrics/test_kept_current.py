@@ -12,6 +12,7 @@ import csv
 import datetime as dt
 import itertools
 import random
+import threading
 from decimal import Decimal
 from io import StringIO
 
@@ -469,6 +470,48 @@ def test_nothing_is_kept_while_suspended_and_rebuild_catches_up(world):
     assert aggregates.verify() != []
     aggregates.rebuild()
     assert aggregates.verify() == []
+
+
+@pytest.mark.skipif(connection.vendor != "postgresql", reason="two writers at once: PostgreSQL (CI: DATABASE_URL)")
+@pytest.mark.django_db(transaction=True)
+@pytest.mark.parametrize("model", ["parcel", "loan"])  # a save's one statement; a distinct count's regrouping
+def test_two_writers_at_once_keep_the_aggregates_exact(world, model):
+    """A second writer of the same village and quarter waits for the first to commit (the group's
+    advisory lock), then reads its records: no stale village row, no county or all-counties row
+    regrouped twice."""
+    village = world["villages"][0]
+    other_township_village = world["villages"][2]
+
+    def write(target):
+        if model == "parcel":
+            Homestead.objects.create(village=target, parcel_code=parcel_code(target), holder_name="甲",
+                                     holder_id_number=id_number(), area=Decimal(100), surveyed_on=dt.date(2024, 5, 1))
+        else:
+            make_row("finance.Loan", village=target, township=target.township, borrower_id_number=id_number(),
+                     kind=LoanKind.STARTUP_GUARANTEE, amount=Decimal(10), granted_on=dt.date(2024, 5, 2),
+                     due_on=dt.date(2027, 1, 1))
+
+    done = threading.Event()
+
+    def second(target):
+        try:
+            with transaction.atomic():
+                write(target)
+        finally:
+            connection.close()
+            done.set()
+
+    for target in (village, other_township_village):
+        done.clear()
+        with transaction.atomic():
+            write(village)
+            thread = threading.Thread(target=second, args=(target,))
+            thread.start()
+            assert not done.wait(0.5)  # waiting for the first writer's lock
+        thread.join(10)
+        assert done.is_set()
+        assert aggregates.verify() == []
+    assert_figures_are_the_records()
 
 
 @pytest.mark.skipif(connection.vendor != "postgresql", reason="the committed burst runs on PostgreSQL (CI: DATABASE_URL)")

@@ -10,9 +10,15 @@ def key_index(apps, schema_editor):
     """On PostgreSQL, each aggregate row unique by its key (empty places and quarters equal): the
     arbiter of the upsert through which a save adds its difference to the rows above its village's
     (``wenshang.web.aggregates._delta``)."""
-    if schema_editor.connection.vendor != "postgresql":
+    connection = schema_editor.connection
+    if connection.vendor != "postgresql" or connection.pg_version < 150000:  # NULLS NOT DISTINCT: PostgreSQL 15
         return
     table = schema_editor.quote_name("wenshang_metricaggregate")
+    with connection.cursor() as cursor:  # rows regrouped twice by two writers at once (before their lock)
+        cursor.execute(f"SELECT 1 FROM {table} GROUP BY level, metric, county_id, township_id, village_id, year, "
+                       "quarter, member HAVING count(*) > 1 LIMIT 1")
+        if cursor.fetchone():
+            cursor.execute(f"TRUNCATE {table}")  # refilled from the records after migrate (fill_after_migrate)
     schema_editor.execute(
         f"CREATE UNIQUE INDEX IF NOT EXISTS {KEY_INDEX} ON {table} "
         "(level, metric, county_id, township_id, village_id, year, quarter, member) NULLS NOT DISTINCT"

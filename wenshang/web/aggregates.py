@@ -36,6 +36,7 @@ import itertools
 import logging
 import re
 import time
+import zlib
 from collections import defaultdict
 from contextlib import contextmanager
 from contextvars import ContextVar
@@ -950,6 +951,7 @@ def recompute(marked, using):
     townships, counties = set(), set()
     written = 0
     with transaction.atomic(using=using, savepoint=False), connection.cursor() as cursor:
+        lock = _lock(connection, marked)  # sent with the first statement (one round trip less a save)
         writes = Writes(cursor, connection)
         for group, units in marked.items():
             keys = group.keys
@@ -958,16 +960,18 @@ def recompute(marked, using):
             if len(pairs) > PAIRS or sum(len(b) if b else 1 for b in units.townships.values()) > PAIRS:
                 units.villages = dict.fromkeys(units.villages)  # whole places: a plain condition, not one per quarter
                 units.townships = dict.fromkeys(units.townships)
-            if (connection.vendor == "postgresql" and not group.member and pairs and not units.townships and not units.all
-                    and len(pairs) <= PAIRS):
-                changed_townships, changed_counties = _delta(cursor, table, group, units, pairs, using)
+            if (connection.vendor == "postgresql" and connection.pg_version >= 150000 and not group.member and pairs
+                    and not units.townships and not units.all and len(pairs) <= PAIRS):
+                changed_townships, changed_counties = _delta(cursor, table, group, units, pairs, using, lock)
+                lock = None
                 townships |= changed_townships
                 counties |= changed_counties
                 continue
             params = list(keys)
             where = f"level = 'v' AND metric IN ({', '.join(['%s'] * len(keys))}) AND " + _unit_sql(group, units, params)
-            cursor.execute(f"SELECT id, metric, county_id, township_id, village_id, year, quarter, member, value, den "
-                           f"FROM {table} WHERE {where}", params)
+            _execute(cursor, f"SELECT id, metric, county_id, township_id, village_id, year, quarter, member, value, den "
+                              f"FROM {table} WHERE {where}", params, lock)
+            lock = None
             old = {tuple(r[1:8]): (r[0], _dec(r[8]), _dec(r[9])) for r in cursor.fetchall()}
             if pairs and not units.townships and not units.all and len(pairs) <= PAIRS:
                 computed = pair_rows(group, pairs, using)
@@ -1010,7 +1014,38 @@ def recompute(marked, using):
         figures_changed.send(sender=None, townships=townships, counties=counties, using=using)
 
 
-def _delta(cursor, table, group, units, pairs, using):
+LOCK_SPACE = 0x5753  # the first key of the portal's advisory locks ("WS")
+
+
+def _lock_id(group):
+    """A group's advisory lock key: a signed 32-bit number from its metrics."""
+    number = zlib.crc32(",".join(sorted(group.keys)).encode())
+    return number - 2**32 if number >= 2**31 else number
+
+
+def _lock(connection, groups):
+    """On PostgreSQL, one writer at a time keeps a group's aggregates: each group's advisory lock, held
+    to the end of the writer's transaction, taken in one order (no deadlock between two writers).
+    A second writer waits for the first to commit, and its statements then read the first one's
+    records and rows: no stale village row, no row regrouped twice (a duplicate, or a unique key
+    refused). SQLite writes one transaction at a time anyway. Returns (SQL, params) to send before
+    the first statement (in the same round trip: each statement of it reads after the one before),
+    or None."""
+    if connection.vendor != "postgresql" or not groups:
+        return None
+    ids = sorted({_lock_id(group) for group in groups})
+    return "; ".join(["SELECT pg_advisory_xact_lock(%s, %s)"] * len(ids)), [v for i in ids for v in (LOCK_SPACE, i)]
+
+
+def _execute(cursor, sql, params, before=None):
+    """``cursor.execute``, with the statements ``before`` ((SQL, params) or None) sent first in the
+    same round trip (the result is the last statement's)."""
+    if before is None:
+        return cursor.execute(sql, params)
+    return cursor.execute(f"{before[0]}; {sql}", [*before[1], *params])
+
+
+def _delta(cursor, table, group, units, pairs, using, before=None):
     """A save's recomputation on PostgreSQL in one statement, for a group without distinct values:
     the ``v`` rows of the marked (village, quarter) pairs replaced by the records' grouped query,
     and the difference added to the ``t``, ``c``, ``k`` and ``p`` rows it falls in (an upsert on
@@ -1064,7 +1099,7 @@ def _delta(cursor, table, group, units, pairs, using):
         f"SELECT (SELECT array_agg(id) FROM up WHERE value = 0 AND COALESCE(den, 0) = 0), "
         f"(SELECT array_agg(DISTINCT township_id) FROM diff), (SELECT array_agg(DISTINCT county_id) FROM diff)"
     )
-    _execute_prepared(cursor, connections[using], statement, params)
+    _execute_prepared(cursor, connections[using], statement, params, before)
     emptied, townships, counties = cursor.fetchone()
     if emptied:
         cursor.execute(f"DELETE FROM {table} WHERE id = ANY(%s)", [emptied])
@@ -1076,7 +1111,7 @@ _PG_TYPES = ((bool, "boolean"), (int, "bigint"), (float, "double precision"), (D
              (dt.datetime, "timestamptz"), (dt.date, "date"))
 
 
-def _execute_prepared(cursor, connection, sql, params):
+def _execute_prepared(cursor, connection, sql, params, before=None):
     """Run ``sql`` as a statement prepared once per database connection, so that PostgreSQL parses and
     plans it once, not on every save (planning was half of a save's recomputation). A plain execute
     for a parameter of no known type, past ``PREPARED_MAX``, when ``METRICS_PREPARED`` is off (a
@@ -1086,7 +1121,7 @@ def _execute_prepared(cursor, connection, sql, params):
     for value in params:
         found = next((name for kind, name in _PG_TYPES if isinstance(value, kind)), None)
         if found is None:
-            return cursor.execute(sql, params)
+            return _execute(cursor, sql, params, before)
         types.append(found)
     raw = connection.connection
     state = getattr(connection, "_metrics_prepared", None)
@@ -1109,8 +1144,8 @@ def _execute_prepared(cursor, connection, sql, params):
                 log.warning("metrics: a statement could not be prepared; it runs unprepared", exc_info=True)
     name = names[key]
     if name is None:
-        return cursor.execute(sql, params)
-    return cursor.execute(f"EXECUTE {name} ({', '.join(['%s'] * len(params))})", params)
+        return _execute(cursor, sql, params, before)
+    return _execute(cursor, f"EXECUTE {name} ({', '.join(['%s'] * len(params))})", params, before)
 
 
 class Writes:
@@ -1205,9 +1240,12 @@ def _county_totals(writes, table, pairs):
     )
 
 
+UNDATED = 999_999  # the quarter number of an undated row: after every quarter (a value's dated rows come first)
+
+
 def _quarter_no(alias=""):
-    """SQL: a row's quarter as one number (year * 10 + quarter; a year's rows year * 10; -1 undated)."""
-    return f"COALESCE({alias}year * 10 + {alias}quarter, -1)"
+    """SQL: a row's quarter as one number (year * 10 + quarter; a year's rows year * 10; ``UNDATED``)."""
+    return f"COALESCE({alias}year * 10 + {alias}quarter, {UNDATED})"
 
 
 def _firsts_sql(table, metric, values, params):
@@ -1227,8 +1265,8 @@ def _move_firsts(writes, table, metric, values, sign):
         firsts = _firsts_sql(table, metric, values, params)
         writes.add(
             f"INSERT INTO {table} (level, metric, county_id, township_id, village_id, year, quarter, member, value, den) "
-            f"SELECT 'p', %s, NULL, NULL, NULL, CASE WHEN d.f < 0 THEN NULL ELSE d.f / 10 END, "
-            f"CASE WHEN d.f < 0 THEN NULL ELSE d.f %% 10 END, '', 0, NULL FROM ({firsts}) d "
+            f"SELECT 'p', %s, NULL, NULL, NULL, CASE WHEN d.f = {UNDATED} THEN NULL ELSE d.f / 10 END, "
+            f"CASE WHEN d.f = {UNDATED} THEN NULL ELSE d.f %% 10 END, '', 0, NULL FROM ({firsts}) d "
             f"WHERE NOT EXISTS (SELECT 1 FROM {table} e WHERE e.level = 'p' AND e.metric = %s AND {_quarter_no('e.')} = d.f) "
             f"GROUP BY d.f",
             [metric, *params, metric],
@@ -1257,8 +1295,8 @@ def every_county_sql(table, keys):
          f"FROM {table} WHERE level = 'c' AND {metric_in} GROUP BY metric, county_id", list(keys)),
         (f"INSERT INTO {table} {columns} SELECT 'p', metric, NULL, NULL, NULL, year, quarter, '', SUM(value), SUM(den) "
          f"FROM {table} WHERE level = 'c' AND {metric_in} AND member = '' GROUP BY metric, year, quarter", list(keys)),
-        (f"INSERT INTO {table} {columns} SELECT 'p', metric, NULL, NULL, NULL, CASE WHEN f < 0 THEN NULL ELSE f / 10 END, "
-         f"CASE WHEN f < 0 THEN NULL ELSE f %% 10 END, '', COUNT(*), NULL FROM (SELECT metric, member, MIN({_quarter_no()}) AS f "
+        (f"INSERT INTO {table} {columns} SELECT 'p', metric, NULL, NULL, NULL, CASE WHEN f = {UNDATED} THEN NULL ELSE f / 10 END, "
+         f"CASE WHEN f = {UNDATED} THEN NULL ELSE f %% 10 END, '', COUNT(*), NULL FROM (SELECT metric, member, MIN({_quarter_no()}) AS f "
          f"FROM {table} WHERE level = 'c' AND {metric_in} AND member <> '' GROUP BY metric, member) d GROUP BY metric, f",
          list(keys)),
     ]
@@ -1638,7 +1676,7 @@ def _every_county(rows):
         if not value and den is None:
             continue
         if member:
-            at = (-1,) if year is None else (year, quarter)
+            at = (UNDATED,) if year is None else (year, quarter)  # undated: after every quarter
             if (metric, member) not in first or at < first[metric, member][0]:
                 first[metric, member] = (at, year, quarter)
             continue
