@@ -37,6 +37,7 @@ from wenshang.kernel.models import ObjectChange, User
 from wenshang.web import aggregates, figures
 
 DEFAULT_PG = "postgres://postgres@127.0.0.1:5432/wenshang_bench"
+WRITE_LIMIT_MS = 2.0  # what keeping the figures' aggregates may add to a write (issue 14)
 
 
 class Command(BaseCommand):
@@ -83,11 +84,11 @@ class Command(BaseCommand):
                 f"{r['backend']}: keeping the figures' aggregates on write — a single save {r['save_before_ms']:.2f} ms "
                 f"before, {r['save_after_ms']:.2f} ms after (+{r['save_after_ms'] - r['save_before_ms']:.2f} ms; "
                 f"median of blocks, {r['saves']:,} saves each)"
-                + f" {'PASS' if r['save_after_ms'] - r['save_before_ms'] <= 2 else 'FAIL'} (≤ 2 ms)"
+                + f" {'PASS' if r['save_after_ms'] - r['save_before_ms'] <= WRITE_LIMIT_MS else 'FAIL'} (≤ {WRITE_LIMIT_MS:.0f} ms)"
                 + (f"; 199,900 parcels imported {r['csv_before_s']:.1f} s before, {r['csv_create_s']:.1f} s after "
                    f"(+{r['csv_create_s'] - r['csv_before_s']:.1f} s, "
                    f"{(r['csv_create_s'] - r['csv_before_s']) * 1000 / 199_900:+.3f} ms a row "
-                   f"{'PASS' if (r['csv_create_s'] - r['csv_before_s']) * 1000 / 199_900 <= 2 else 'FAIL'})"
+                   f"{'PASS' if (r['csv_create_s'] - r['csv_before_s']) * 1000 / 199_900 <= WRITE_LIMIT_MS else 'FAIL'})"
                    if "csv_before_s" in r else "")
             )
         for r in results:
