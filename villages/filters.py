@@ -57,6 +57,11 @@ class VillageFilterSet(PortalFilterSet):
         method="filter_visited_round", queryset=SurveyRound.objects.all(), label=_("visited in survey round")
     )
 
+    not_visited_round = django_filters.ModelChoiceFilter(
+        field_name="survey_visits__round", method="filter_not_visited_round", queryset=SurveyRound.objects.all(),
+        label=_("not visited in survey round"),
+    )
+
     def filter_paired(self, queryset, name, value):
         if value is None:
             return queryset
@@ -65,6 +70,9 @@ class VillageFilterSet(PortalFilterSet):
 
     def filter_visited_round(self, queryset, name, value):
         return queryset.filter(pk__in=SurveyVisit.objects.filter(round=value).values("village")) if value else queryset
+
+    def filter_not_visited_round(self, queryset, name, value):
+        return queryset.exclude(pk__in=SurveyVisit.objects.filter(round=value).values("village")) if value else queryset
 
     class Meta:
         model = Village

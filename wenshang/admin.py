@@ -4,6 +4,7 @@ written by the portal itself and read here. The base classes and the kernel's mo
 from django.contrib import admin
 
 from wenshang.api.models import ApiToken
+from wenshang.closing.models import Close, Correction, FrozenValue, Snapshot, Submission, SubmissionEvent
 from wenshang.imports.models import ImportJob
 from wenshang.reports.models import Report
 from wenshang.web.admin import ReadOnlyAdmin
@@ -34,3 +35,43 @@ class ReportAdmin(ReadOnlyAdmin):
     list_filter = ("status", "scope", "year", "quarter", "trigger")
     list_select_related = ("requested_by",)
     search_fields = ("title", "subject")
+
+
+@admin.register(Submission)
+class SubmissionAdmin(ReadOnlyAdmin):
+    """The quarter cycle is worked on the portal's pages (报送审核); read here."""
+
+    list_display = ("township", "year", "quarter", "state", "submitted_at", "reviewed_at")
+    list_filter = ("state", "year", "quarter")
+    list_select_related = ("township",)
+
+
+@admin.register(SubmissionEvent)
+class SubmissionEventAdmin(ReadOnlyAdmin):
+    list_display = ("time", "submission", "action", "user_name")
+    list_select_related = ("submission__township",)
+
+
+@admin.register(Close)
+class CloseAdmin(ReadOnlyAdmin):
+    list_display = ("county", "year", "quarter", "closed_at")
+    list_select_related = ("county",)
+
+
+@admin.register(Snapshot)
+class SnapshotAdmin(ReadOnlyAdmin):
+    list_display = ("close", "revision", "made_at", "reason")
+    list_select_related = ("close__county",)
+
+
+@admin.register(FrozenValue)
+class FrozenValueAdmin(ReadOnlyAdmin):
+    list_display = ("snapshot", "key", "value")
+    list_select_related = ("snapshot__close__county",)
+
+
+@admin.register(Correction)
+class CorrectionAdmin(ReadOnlyAdmin):
+    list_display = ("pk", "township", "year", "quarter", "action", "object_repr", "state", "requested_at")
+    list_filter = ("state",)
+    list_select_related = ("township",)

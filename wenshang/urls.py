@@ -24,6 +24,7 @@ urlpatterns = [
     path("api/", include("wenshang.api.urls")),
     path("dashboard/", include("wenshang.dashboard.urls")),
     path("reports/", include("wenshang.reports.urls")),
+    path("closing/", include("wenshang.closing.urls")),
     path("villages/", include("villages.urls")),
     path("alliances/", include("alliances.urls")),
     path("grids/", include("grids.urls")),

@@ -13,6 +13,7 @@ from django.forms import MultiWidget
 from django.test import RequestFactory
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
+from django.utils import timezone
 
 from alliances.models import (
     Advisor,
@@ -70,6 +71,7 @@ from villages.models import (
 )
 from wenshang.api.models import ApiToken
 from wenshang.api.tokens import create_token
+from wenshang.closing.models import Close, Correction, FrozenValue, Snapshot, Submission, SubmissionEvent
 from wenshang.imports.models import ImportJob
 from wenshang.kernel.models import ObjectChange, PersonalDataAccess, User
 from wenshang.kernel.scope import can, permission_filter
@@ -99,6 +101,9 @@ def credit_code(first17):
 
 
 # -- data ----------------------------------------------------------------------------------------
+
+
+CLOSING = (Submission, SubmissionEvent, Close, Snapshot, FrozenValue, Correction)  # worked on the portal, read in the admin
 
 
 @pytest.fixture
@@ -211,6 +216,14 @@ def sample(geo):
     create_token(name="省平台", township=None, read_only=True)
     Report.objects.create(scope="township", subject=f"township:{t.code}", township=t, year=2024, quarter=1, version=1,
                           title="寅寺镇2024年第一季度乡村振兴大调研报告")
+    # (a quarter before every sample record: nothing of the sample is locked)
+    sub = Submission.objects.create(township=t, county=t.county, year=2020, quarter=1, state="approved")
+    SubmissionEvent.objects.create(submission=sub, user=viewer, user_name=viewer.username, action="approve")
+    close = Close.objects.create(county=t.county, year=2020, quarter=1, closed_at=timezone.now())
+    snap = Snapshot.objects.create(close=close, revision=1, made_at=timezone.now())
+    FrozenValue.objects.create(snapshot=snap, key="villages", value=Decimal(1))
+    Correction.objects.create(township=t, county=t.county, year=2020, quarter=1, content_type=ContentType.objects.get_for_model(Loan),
+                              object_id="1", object_repr="吴九", action="update", reason="金额有误", requested_by=viewer)
     SearchEntry.objects.update_or_create(content_type=ContentType.objects.get_for_model(Village), object_id=v.pk,
                                          defaults={"kind": "village", "township": t, "name": v.name, "code": v.code, "initials": "dsl"})
     # A model with no row above gets one from its factory: a new model needs none here.
@@ -294,14 +307,14 @@ def test_superuser_gets_every_page(client, accounts, sample, model):
     assert client.get(url(model, "changelist")).status_code == 200
     assert client.get(url(model, "changelist"), {"q": "东石楼"}).status_code == 200
     assert client.get(url(model, "changelist"), {"q": "370830"}).status_code == 200
-    expected_add = 403 if model in (ObjectChange, PersonalDataAccess, ImportJob, SearchEntry, ApiToken, Report, MetricAggregate) else 200
+    expected_add = 403 if model in (ObjectChange, PersonalDataAccess, ImportJob, SearchEntry, ApiToken, Report, MetricAggregate, *CLOSING) else 200
     assert client.get(url(model, "add")).status_code == expected_add
     obj = model._default_manager.order_by("pk").first()
     assert obj is not None
     response = client.get(url(model, "change", obj.pk))
     assert response.status_code == 200
     assert client.get(url(model, "history", obj.pk)).status_code == 200
-    if model not in (ObjectChange, PersonalDataAccess, ImportJob, SearchEntry, User, ApiToken, Report, MetricAggregate):
+    if model not in (ObjectChange, PersonalDataAccess, ImportJob, SearchEntry, User, ApiToken, Report, MetricAggregate, *CLOSING):
         assert client.get(url(model, "delete", obj.pk)).status_code == 200
 
 
@@ -399,7 +412,7 @@ def test_every_role_gets_the_pages_its_scope_allows(client, accounts, sample, wh
         assert response.status_code == 200, model
         for row in response.context["cl"].result_list:
             assert can(user, "view", row), (model, row)
-        may_add = permission_filter(user, model, "add") is not False and model not in (ObjectChange, PersonalDataAccess, ImportJob, SearchEntry, ApiToken, Report, MetricAggregate)
+        may_add = permission_filter(user, model, "add") is not False and model not in (ObjectChange, PersonalDataAccess, ImportJob, SearchEntry, ApiToken, Report, MetricAggregate, *CLOSING)
         if model is User:
             may_add = may_add and who == "county_admin"
         assert client.get(url(model, "add")).status_code == (200 if may_add else 403), model

@@ -61,7 +61,7 @@ from wenshang.imports.cells import (
     problem,
 )
 from wenshang.imports.reading import open_table
-from wenshang.kernel import audit, privacy
+from wenshang.kernel import audit, locks, privacy
 from wenshang.kernel.importable import PUBLIC, REGISTRY, Field, ManyToMany, Ref
 from wenshang.kernel.scope import (
     city_id_of,
@@ -601,6 +601,7 @@ class Checker:
             self.model.scope_path or "pk")
         self.owner_id = {"township": user.township_id, "county": scope.county_id, "city": scope.city_id}.get(scope.level)
         self._only_county = None
+        self.check_lock = locks.checker()  # a row of a locked quarter is refused (one lookup per township and quarter)
 
     # -- helpers ---------------------------------------------------------------------------------
     def refuse_unless_permitted(self):
@@ -967,6 +968,7 @@ class Checker:
             try:
                 obj.clean()
                 obj.check_county()
+                self.check_lock(obj)
             except ValidationError as exc:
                 self.clean_problems(row, exc)
             except (TypeError, ValueError, AttributeError, ArithmeticError) as exc:

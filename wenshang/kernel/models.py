@@ -4,7 +4,7 @@ from django.apps import apps
 from django.conf import settings
 from django.contrib.auth.models import AbstractUser, UserManager
 from django.core.exceptions import ValidationError
-from django.db import models
+from django.db import models, router, transaction
 from django.utils.translation import gettext_lazy as _
 
 from wenshang.kernel.choices import ChangeAction, Domain, Role
@@ -34,6 +34,9 @@ class BaseModel(models.Model):
     scope_path = None
     scope_null_visible = False
     county_path = None  # derived from scope_path unless the model holds its own county ("county")
+    # The date that places a record in a quarter (a lookup; see ``wenshang.closing.periods``), when
+    # not the date its figures are counted by (``metrics.py``).
+    period_date = None
 
     class Meta:
         abstract = True
@@ -77,7 +80,11 @@ class BaseModel(models.Model):
 
     def save(self, *args, **kwargs):
         self.fill_county()
-        super().save(*args, **kwargs)
+        # One transaction with what the write sets off (the change log, the figures' aggregates, the
+        # check of a locked quarter): a refusal after the row was written leaves nothing behind.
+        using = kwargs.get("using") or router.db_for_write(type(self), instance=self)
+        with transaction.atomic(using=using, savepoint=False):
+            super().save(*args, **kwargs)
 
     @classmethod
     def from_db(cls, db, field_names, values):

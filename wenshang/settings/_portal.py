@@ -11,6 +11,8 @@ from wenshang.settings.env import BASE_DIR, env
 
 PORTAL_NAME = _("Wenshang County Rural Revitalization Portal")
 # The date the data describe. The demo county is Wenshang as of 2024-06-30, the article's time.
+# The quarter close: a township submits a quarter within this many days of its end (late ones are flagged).
+QUARTER_SUBMIT_DAYS = env.int("QUARTER_SUBMIT_DAYS", default=10)
 PORTAL_DATA_AS_OF = datetime.date.fromisoformat(env.str("PORTAL_DATA_AS_OF", default="2024-06-30"))
 
 # -- Spreadsheet imports ----------------------------------------------------------------------------

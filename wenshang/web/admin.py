@@ -16,16 +16,18 @@ from functools import cache
 
 from django import forms
 from django.conf import settings
-from django.contrib import admin
+from django.contrib import admin, messages
 from django.contrib.admin.utils import NotRelationField, flatten_fieldsets, get_fields_from_path
 from django.contrib.auth.admin import UserAdmin as DjangoUserAdmin
 from django.contrib.auth.forms import UserChangeForm
 from django.core.exceptions import FieldDoesNotExist, PermissionDenied
 from django.db import router, transaction
+from django.http import HttpResponseRedirect
 from django.utils.translation import gettext_lazy as _
 
 from wenshang.kernel import privacy
 from wenshang.kernel.choices import Role
+from wenshang.kernel.locks import PeriodLocked
 from wenshang.kernel.models import ObjectChange, PersonalDataAccess, User
 from wenshang.kernel.scope import can, permission_filter, scope_of
 from wenshang.web.forms import MaskedPersonalDataMixin, fix_county
@@ -284,7 +286,10 @@ class ScopedModelAdmin(ScopedFormfieldsMixin, admin.ModelAdmin):
         return result
 
     def changelist_view(self, request, extra_context=None):
-        response = super().changelist_view(request, extra_context)
+        try:  # the action "delete selected" of records of a locked quarter
+            response = super().changelist_view(request, extra_context)
+        except PeriodLocked as exc:
+            return self._refused(request, exc)
         changelist = (getattr(response, "context_data", None) or {}).get("cl")
         if changelist is not None and privacy.may_see(request.user):
             self.record_list_view(request, changelist)
@@ -339,6 +344,24 @@ class ScopedModelAdmin(ScopedFormfieldsMixin, admin.ModelAdmin):
                     form.instance = masked_copy(form.instance)
 
     # -- writes ------------------------------------------------------------------------------
+    # A record of a locked quarter (``wenshang.kernel.locks``): the write is rolled back and the
+    # page says which quarter is locked (the portal's form offers a correction request).
+    def _refused(self, request, exc):
+        self.message_user(request, " ".join(exc.messages), messages.ERROR)
+        return HttpResponseRedirect(request.get_full_path())
+
+    def changeform_view(self, request, *args, **kwargs):
+        try:
+            return super().changeform_view(request, *args, **kwargs)
+        except PeriodLocked as exc:
+            return self._refused(request, exc)
+
+    def delete_view(self, request, *args, **kwargs):
+        try:
+            return super().delete_view(request, *args, **kwargs)
+        except PeriodLocked as exc:
+            return self._refused(request, exc)
+
 
     def _atomic(self):
         return transaction.atomic(using=router.db_for_write(self.model))

@@ -676,3 +676,55 @@ def period_values(keys, periods, township=None, village=None, villages=None, raw
         else:
             out[key] = [row[f"p{i}"] or 0 for i in range(len(periods))]
     return out
+
+
+# -- figures frozen at a quarter's close (wenshang.closing) ---------------------------------------
+def _as_of_q(m, day):
+    return m.as_of_condition(day) if (m.date or m.as_of) else Q()
+
+
+def values_as_of(day, county, keys=None):
+    """{key: (value, {township id: value}, {village id: value})} of every metric (but the banks'
+    reports), or ``keys``, counting the rows of ``county`` dated by ``day`` (a figure of no date: all
+    its rows), from the records: three GROUP BY queries per model (county, townships, villages).
+    Counts are ints, sums Decimals (2 places), ratios percentages (1 place)."""
+    county = getattr(county, "pk", county)
+    by_model = {}
+    for key, m in metrics().items():
+        if m.kind not in SPECIAL and (keys is None or key in keys):
+            by_model.setdefault(m.model, []).append(m)
+    out = {}
+    for model, group in by_model.items():
+        qs = apps.get_model(model)._base_manager.filter(county_condition(apps.get_model(model), county)).order_by()
+
+        def aggs(group=group):
+            named = {}
+            for i, m in enumerate(group):
+                where = m.condition() & _as_of_q(m, day)
+                if m.kind == "ratio":
+                    named[f"n{i}"], named[f"d{i}"] = m.ratio_parts(filter=where)
+                else:
+                    named[f"v{i}"] = m.aggregate(filter=where)
+            return named
+
+        def read(row, i, m):
+            if m.kind == "ratio":
+                return share_pct(row[f"n{i}"] or 0, row[f"d{i}"] or 0, 1)
+            value = row[f"v{i}"]
+            return _as_decimal(value).quantize(Decimal("0.01")) if m.kind == "sum" else int(value or 0)
+
+        total = qs.aggregate(**aggs())
+        for i, m in enumerate(group):
+            out[m.key] = (read(total, i, m), {}, {})
+        for level, attr in ((1, "township_path"), (2, "village_path")):
+            paths = {getattr(m, attr) for m in group if getattr(m, attr) and not (level == 1 and m.county_only)}
+            for path in paths:
+                for row in qs.values(path).annotate(**aggs()):
+                    if row[path] is None:
+                        continue
+                    for i, m in enumerate(group):
+                        if getattr(m, attr) == path and not (level == 1 and m.county_only):
+                            value = read(row, i, m)
+                            if value not in (None, 0):
+                                out[m.key][level][row[path]] = value
+    return out

@@ -42,6 +42,7 @@ from django.views import View
 
 from wenshang.kernel import formats, privacy
 from wenshang.kernel.audit import actor_label
+from wenshang.kernel.locks import PeriodLocked
 from wenshang.kernel.models import ObjectChange
 from wenshang.kernel.scope import can, county_id_of, scope_of
 from wenshang.kernel.services import delete_scoped, save_scoped
@@ -443,6 +444,16 @@ def history_rows(user, model, entries):
     return out
 
 
+_corrections = None  # wenshang.closing: a write refused by a locked quarter becomes a correction request
+
+
+def use_corrections(handler):
+    """``handler(request, config, form or None (a delete), obj, exc)`` → the response to a refused
+    write posted with ``correction_reason`` (the correction request made)."""
+    global _corrections
+    _corrections = handler
+
+
 def add_errors(form, exc):
     """Put a model's validation errors next to the form's fields (the rest above the form)."""
     if not hasattr(exc, "error_dict"):
@@ -478,7 +489,7 @@ class EditView(PortalView):
         return render(
             self.request,
             cfg.form_template,
-            self.context(form=bootstrap_errors(form), object=obj,
+            self.context(form=bootstrap_errors(form), object=obj, locked=getattr(self, "locked", None),
                          breadcrumbs=cfg.breadcrumbs(obj if obj.pk else None, self.request.user)),
         )
 
@@ -502,6 +513,10 @@ class EditView(PortalView):
         try:
             instance = self.config.save_object(instance, form, request.user)
         except ValidationError as exc:
+            if isinstance(exc, PeriodLocked) and _corrections is not None:
+                if request.POST.get("correction_reason", "").strip():  # the refused change, as a correction request
+                    return _corrections(request, self.config, form, obj, exc)
+                self.locked = exc
             add_errors(form, exc)
             return self.render_form(form, obj)
         form.save_m2m()
@@ -535,6 +550,11 @@ class DeleteView(PortalView):
             messages.error(request, _("“%(obj)s” cannot be deleted: %(what)s still refer to it.") % {"obj": obj, "what": "、".join(map(str, names))})
             return redirect(reverse(self.config.url_name("detail"), args=[obj.pk]))
         except ValidationError as exc:  # a rule of the service (a fund entry that would overdraw the fund)
+            if isinstance(exc, PeriodLocked) and _corrections is not None:
+                if request.POST.get("correction_reason", "").strip():
+                    return _corrections(request, self.config, None, obj, exc)
+                return render(request, self.template_name, self.context(
+                    object=obj, locked=exc, breadcrumbs=self.config.breadcrumbs(obj, request.user)))
             messages.error(request, " ".join(exc.messages))
             return redirect(reverse(self.config.url_name("detail"), args=[obj.pk]))
         messages.success(request, _("“%(obj)s” was deleted.") % {"obj": obj})

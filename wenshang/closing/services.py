@@ -1,0 +1,198 @@
+"""The quarter cycle's writes: submit (township), approve or return (county), the close and its frozen
+figures, correction requests and their decision. Each checks who may act, in one transaction, and
+logs the step."""
+import datetime as dt
+from decimal import Decimal
+
+from django.conf import settings
+from django.contrib.contenttypes.models import ContentType
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.db import transaction
+from django.dispatch import Signal
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from wenshang.closing import checklist
+from wenshang.closing.models import Close, Correction, FrozenValue, Snapshot, Submission, SubmissionEvent, period_of
+from wenshang.kernel import locks
+from wenshang.kernel.audit import actor
+from wenshang.kernel.choices import Role
+from wenshang.kernel.periods import quarter_dates, reference_date
+from wenshang.web import figures
+
+quarter_closed = Signal()  # sender=Snapshot, snapshot=: a quarter closed, or a revision of its figures made
+step_taken = Signal()  # sender=Submission, submission=, action=: a township's quarter submitted, returned or approved
+
+
+# -- when ---------------------------------------------------------------------------------------------
+def deadline(year, quarter):
+    """The last day to submit a quarter: ``QUARTER_SUBMIT_DAYS`` after its end."""
+    return quarter_dates(year, quarter)[1] + dt.timedelta(days=settings.QUARTER_SUBMIT_DAYS)
+
+
+def ended(year, quarter):
+    return quarter_dates(year, quarter)[1] <= reference_date()
+
+
+def overdue(submission):
+    return submission.state in (Submission.State.OPEN, Submission.State.RETURNED) and reference_date() > deadline(
+        submission.year, submission.quarter)
+
+
+def latest_ended():
+    """The latest quarter that has ended (on the reference date)."""
+    day = reference_date()
+    year, quarter = day.year, (day.month - 1) // 3 + 1
+    if quarter_dates(year, quarter)[1] > day:
+        year, quarter = (year - 1, 4) if quarter == 1 else (year, quarter - 1)
+    return year, quarter
+
+
+# -- who ----------------------------------------------------------------------------------------------
+def may_review(user, county_id):
+    """County administrators of the county (and superusers) approve, return and decide corrections."""
+    if not user.is_authenticated or not user.is_active:
+        return False
+    if user.is_superuser:
+        return True
+    return user.role == Role.ADMIN and user.township_id is None and user.county_id in (None, county_id)
+
+
+def may_submit(user, township):
+    if not user.is_authenticated or not user.is_active:
+        return False
+    if user.role == Role.TOWNSHIP:
+        return user.township_id == township.pk
+    return may_review(user, township.county_id)
+
+
+# -- the submission -----------------------------------------------------------------------------------
+def submission(township, year, quarter):
+    """The township's submission of a quarter (made, not yet submitted, when first asked for)."""
+    found, _created = Submission.objects.get_or_create(
+        township=township, period=period_of(year, quarter),
+        defaults={"year": year, "quarter": quarter, "county_id": township.county_id})
+    return found
+
+
+def _event(sub, user, action, note):
+    SubmissionEvent.objects.create(submission=sub, user=user, user_name=user.get_username(), action=action, note=note)
+
+
+def submit(*, user, township, year, quarter, note="", reasons=None):
+    """Submit a township's quarter: each checklist item left open needs a reason."""
+    if not may_submit(user, township):
+        raise PermissionDenied
+    if not ended(year, quarter):
+        raise ValidationError(_("%(year)s Q%(quarter)s has not ended yet: it can be submitted from its last day.") % {
+            "year": year, "quarter": quarter})
+    reasons = {k: str(v).strip() for k, v in (reasons or {}).items() if str(v).strip()}
+    items = checklist.items(township, year, quarter)
+    missing = {f"reason_{i.key}": _("This item is still open: say why, or complete it first.") for i in items
+               if i.open and not reasons.get(i.key)}
+    if missing:
+        raise ValidationError(missing)
+    with transaction.atomic():
+        sub = Submission.objects.select_for_update().get(pk=submission(township, year, quarter).pk)
+        if sub.state not in (Submission.State.OPEN, Submission.State.RETURNED):
+            raise ValidationError(_("This quarter was already submitted (%(state)s).") % {"state": sub.get_state_display()})
+        sub.state = Submission.State.SUBMITTED
+        sub.note = note.strip()
+        sub.reasons = {i.key: reasons[i.key] for i in items if i.open}
+        sub.checklist = [i.as_dict() for i in items]
+        sub.submitted_at, sub.submitted_by = timezone.now(), user
+        sub.save()
+        _event(sub, user, SubmissionEvent.Action.SUBMIT, sub.note)
+        transaction.on_commit(lambda: step_taken.send(sender=Submission, submission=sub, action="submit"))
+    return sub
+
+
+def _decide(user, sub, to_state, action, comment):
+    if not may_review(user, sub.county_id):
+        raise PermissionDenied
+    with transaction.atomic():
+        sub = Submission.objects.select_for_update().get(pk=sub.pk)
+        if sub.state != Submission.State.SUBMITTED:
+            raise ValidationError(_("Only a submitted quarter can be reviewed; this one is “%(state)s”.") % {
+                "state": sub.get_state_display()})
+        sub.state, sub.comment = to_state, comment.strip()
+        sub.reviewed_at, sub.reviewed_by = timezone.now(), user
+        sub.save()
+        _event(sub, user, action, sub.comment)
+        if to_state == Submission.State.APPROVED:
+            close_if_complete(sub.county, sub.year, sub.quarter)
+        transaction.on_commit(lambda: step_taken.send(sender=Submission, submission=sub, action=action))
+    return sub
+
+
+def approve(*, user, submission, comment=""):
+    """Approve a submitted quarter: the township's records of it lock; the last township closes it."""
+    return _decide(user, submission, Submission.State.APPROVED, SubmissionEvent.Action.APPROVE, comment)
+
+
+def return_(*, user, submission, comment):
+    """Return a submitted quarter to the township, with what to fix."""
+    if not comment.strip():
+        raise ValidationError({"comment": _("Say what the township should fix.")})
+    return _decide(user, submission, Submission.State.RETURNED, SubmissionEvent.Action.RETURN, comment)
+
+
+# -- the close --------------------------------------------------------------------------------------
+def close_if_complete(county, year, quarter):
+    """Close the quarter once every township of the county is approved: freeze its figures."""
+    townships = county.townships.count()
+    approved = Submission.objects.filter(county=county, period=period_of(year, quarter), state=Submission.State.APPROVED).count()
+    if approved < townships or Close.objects.filter(county=county, period=period_of(year, quarter)).exists():
+        return None
+    close = Close.objects.create(county=county, year=year, quarter=quarter, closed_at=timezone.now())
+    return freeze(close)
+
+
+def freeze(close, reason="", correction=None):
+    """A new revision of ``close``'s frozen figures, from the records as they stand now."""
+    last = close.snapshots.order_by("-revision").values_list("revision", flat=True).first() or 0
+    snap = Snapshot.objects.create(close=close, revision=last + 1, made_at=timezone.now(), reason=reason, correction=correction)
+    values = figures.values_as_of(close.end_date, close.county_id)
+    FrozenValue.objects.bulk_create([
+        FrozenValue(snapshot=snap, key=key, value=value, townships=_json(by_township), villages=_json(by_village))
+        for key, (value, by_township, by_village) in values.items()
+    ])
+    transaction.on_commit(lambda: quarter_closed.send(sender=Snapshot, snapshot=snap))
+    return snap
+
+
+def _json(values):
+    return {str(k): (str(v) if isinstance(v, Decimal) else v) for k, v in values.items()}
+
+
+# -- corrections ------------------------------------------------------------------------------------
+def request_correction(*, user, record, action, data, changes, reason, period, township, county):
+    """Ask the county to make a change the lock refused (``data``: the form's values)."""
+    if not reason.strip():
+        raise ValidationError({"reason": _("Say why the locked data must change.")})
+    from_model = type(record)
+    return Correction.objects.create(
+        year=period[0], quarter=period[1], township=township, county=county,
+        content_type=ContentType.objects.get_for_model(from_model), object_id=str(record.pk or ""),
+        object_repr=str(record)[:200] if record.pk else "", action=action, data=data, changes=changes,
+        reason=reason.strip(), requested_by=user)
+
+
+def decide_correction(*, user, correction, approve, note="", apply):
+    """Approve (``apply()`` makes the change, past the lock, logged as the request's) or reject."""
+    if not may_review(user, correction.county_id):
+        raise PermissionDenied
+    if correction.state != Correction.State.PENDING:
+        raise ValidationError(_("This request was already decided."))
+    with transaction.atomic():
+        if approve:
+            with locks.correcting(correction), actor(user, f"correction:{correction.pk}"):
+                apply()
+        correction.state = Correction.State.APPROVED if approve else Correction.State.REJECTED
+        correction.decided_at, correction.decided_by, correction.decision_note = timezone.now(), user, note.strip()
+        correction.save()
+        if approve:
+            close = Close.objects.filter(county_id=correction.county_id, period=correction.period).first()
+            if close is not None:
+                freeze(close, reason=correction.reason, correction=correction)
+    return correction
