@@ -360,6 +360,7 @@ class SurveyVisit(BaseModel):
     analysis = models.TextField(_("situation analysis"))
 
     scope_path = "village__township"
+    period_date = "visited_on"  # a visit belongs to the quarter it was made in (its figures count by the round's year)
 
     class Meta:
         verbose_name = _("survey visit")

@@ -13,7 +13,7 @@ from finance.models import Homestead, Loan
 from tests.factories import make
 from tests.imports.conftest import parcel_row, table, write_csv
 from wenshang import imports
-from wenshang.closing import services
+from wenshang.closing import checklist, services
 from wenshang.closing.models import Close, Correction, FrozenValue, Submission, SubmissionEvent
 from wenshang.kernel.locks import PeriodLocked
 from wenshang.kernel.models import ObjectChange
@@ -29,7 +29,6 @@ def page(township, year=2024, quarter=1):
 
 
 def reasons_for(township):
-    from wenshang.closing import checklist
     return {f"reason_{i.key}": "本季度暂无" for i in checklist.items(township, *Q1) if i.open}
 
 

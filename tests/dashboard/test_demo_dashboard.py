@@ -226,7 +226,8 @@ def test_the_comparison_gives_each_figure_its_growth(client, leader, yinsi):
     client.get("/")  # the data are cached by the page
     with CaptureQueriesContext(connection) as queries:
         payload = client.get("/dashboard/compare/?period=2024Q2").json()
-    assert len(queries.captured_queries) == 5  # session, user (with their county), three statements (of the aggregates)
+    # session, user (with their county), three statements (of the aggregates), the closed quarters' frozen figures
+    assert len(queries.captured_queries) == 6
     row = payload["figures"]["homestead_parcels"]
     assert row["value"] == 199900
     assert row["pilot_growth"] == figures.growth_pct(199900, row["pilot"])

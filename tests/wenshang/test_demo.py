@@ -13,14 +13,17 @@ import pytest
 from django.apps import apps
 from django.core.exceptions import ValidationError
 from django.core.management import CommandError, call_command
-from django.db import connection
+from django.db import connection, transaction
 from django.test.utils import CaptureQueriesContext
 
 from finance.choices import LoanKind
 from finance.models import AgriLoanReport, Homestead, Loan
 from talent.models import Person, Returnee
 from villages.models import SurveyRound, Township, Village
+from wenshang.closing.models import Close, FrozenValue, Submission
+from wenshang.kernel import locks
 from wenshang.kernel.choices import Role
+from wenshang.kernel.locks import PeriodLocked
 from wenshang.kernel.models import ObjectChange, User
 from wenshang.kernel.validators import validate_credit_code, validate_id_number
 from wenshang.web import figures
@@ -137,12 +140,13 @@ def test_changing_records_moves_the_figures(demo_db):
     before = figures.compute()
     township = Township.objects.get(code="370830104")
     Village.objects.create(township=township, code="370830104299", name="新建测试村")
-    Homestead.objects.filter(pk=Homestead.objects.order_by("pk").values("pk")[:1]).delete()
+    with locks.correcting("test"):  # a parcel of a closed quarter: as an approved correction request
+        Homestead.objects.filter(pk=Homestead.objects.order_by("pk").values("pk")[:1]).delete()
     Loan.objects.create(kind=LoanKind.PROJECT, bank="汶上农村商业银行", borrower_name="测试合作社", township=township,
                         amount=Decimal("1234.56"), annual_rate=Decimal("4.35"), term_months=12,
                         granted_on=dt.date(2024, 6, 1), due_on=dt.date(2025, 6, 1))
     person = Person.objects.filter(township=township).first()
-    Returnee.objects.create(person=person, returned_on=dt.date(2024, 3, 1), from_city="杭州", role="startup")
+    Returnee.objects.create(person=person, returned_on=dt.date(2024, 5, 1), from_city="杭州", role="startup")
     latest = AgriLoanReport.objects.order_by("-year", "-quarter").first()
     AgriLoanReport.objects.filter(pk=latest.pk).update(balance=latest.balance + 1_000_000)
     after = figures.compute()
@@ -374,3 +378,21 @@ def test_a_township_token_walks_every_endpoint_and_finds_nothing_it_may_not_see(
             assert client.get(url, {"village": other_village.pk}).status_code == 400, url
         walked += 1 if rows or hidden else 0
     assert walked >= 50  # the demo county fills (nearly) every entity
+
+
+def test_the_demo_has_closed_quarters_and_one_open(demo_db):
+    """2021 Q1 – 2024 Q1 closed (every township approved, the figures frozen as of each quarter's
+    end), 2024 Q2 open: the quarter cycle can be tried at once."""
+    closed = sorted(Close.objects.values_list("year", "quarter"))
+    assert closed[0] == (2021, 1) and closed[-1] == (2024, 1) and len(closed) == 13
+    townships = Township.objects.count()
+    assert Submission.objects.filter(state="approved").count() == 13 * townships
+    assert not Submission.objects.filter(year=2024, quarter=2).exists()
+    close = Close.objects.get(year=2023, quarter=4)
+    frozen = {v.key: v.value for v in FrozenValue.objects.filter(snapshot__close=close)}
+    m = figures.metric("loans_granted")
+    assert frozen["loans_granted"] == m.raw_value(as_of=close.end_date) > 0
+    loan = Loan.objects.filter(granted_on__year=2022).first()
+    loan.bank = "另一家银行"
+    with pytest.raises(PeriodLocked), transaction.atomic():
+        loan.save()

@@ -9,7 +9,10 @@ from django.views.decorators.csrf import csrf_exempt
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerSplitView
 from rest_framework.routers import SimpleRouter
 
-from wenshang.api import schema  # noqa: F401 - registers the token scheme with drf-spectacular
+from wenshang.api import (
+    closing,
+    schema,  # noqa: F401 - registers the token scheme with drf-spectacular
+)
 from wenshang.api.views import FiguresView, IndexView, not_found, viewset_for
 from wenshang.web.portal import REGISTRY
 
@@ -28,6 +31,14 @@ def app_routes():
 urlpatterns = [
     path("v1/", IndexView.as_view(), name="api-index"),
     path("v1/figures/", FiguresView.as_view(), name="api-figures"),
+    path("v1/todos/", closing.TodosView.as_view(), name="api-todos"),
+    path("v1/closing/quarters/", closing.QuartersView.as_view(), name="api-closing-quarters"),
+    path("v1/closing/quarters/<str:township>/<str:period>/", closing.QuarterView.as_view(), name="api-closing-quarter"),
+    *[path(f"v1/closing/quarters/<str:township>/<str:period>/{step}/", closing.step_view(step).as_view(),
+           name=f"api-closing-{step}") for step in ("submit", "approve", "return")],
+    path("v1/closing/corrections/", closing.CorrectionsView.as_view(), name="api-closing-corrections"),
+    path("v1/closing/corrections/<int:pk>/approve/", closing.decision_view(True).as_view(), name="api-closing-approve-correction"),
+    path("v1/closing/corrections/<int:pk>/reject/", closing.decision_view(False).as_view(), name="api-closing-reject-correction"),
     path("v1/", include(app_routes())),
     path("schema/", SpectacularAPIView.as_view(), name="api-schema"),
     # the split view serves Swagger UI's start-up script from ?script= (the CSP allows no inline script)

@@ -1,8 +1,13 @@
 """Locked quarters refuse writes: every write path reports its changes (``wenshang.kernel.changes``),
-in the writer's transaction; a change of a record that belongs, before or after it, to a quarter
-its township has had approved (or, for a record of no township, a quarter its county has closed)
-raises ``PeriodLocked``, which rolls the write back. An approved correction request being applied
-passes (``wenshang.kernel.locks.correcting``)."""
+in the writer's transaction; a change of a dated record that belongs, before or after it, to a
+quarter its township has had approved (or, for a record of no township, a quarter its county has
+closed) raises ``PeriodLocked``, which rolls the write back. An approved correction request being
+applied passes (``wenshang.kernel.locks.correcting``).
+
+A record of no date (a village, a grid, a household) belongs to the quarter in which it was last
+changed, and is not refused: it is the portal's master data, changed every quarter as work goes on
+(a household's credit points, a problem's progress), and its state at a close is kept all the same
+by the frozen figures and, row by row, by the change log (``wenshang.closing.history``)."""
 from django.db.models import Q
 from django.utils.translation import gettext as _
 
@@ -88,28 +93,21 @@ def _stored_periods(model, pks, using):
     return {pk: _to_period(periods.quarter_of_value(value, spec[1])) for pk, value in rows}
 
 
-def _stamp_period(stamp):
-    return _to_period(periods.quarter_of_value(stamp, False)) if stamp is not None else None
-
-
 def _heard(sender, changes, using, **kwargs):
     if locks.correction() is not None or sender not in periods.guarded_models():
         return
     spec = periods.period_path(sender)
+    if spec is None:  # no date: its state at a close is kept by the frozen figures and the change log
+        return
     found = {}  # pk -> set of periods
-    if spec is None:  # no date: the quarter it was last changed in (a create is of today's)
-        for change in changes:
-            if change.action != "create":
-                found[change.pk] = {_stamp_period(change.stamp)}
-    else:
-        befores = _value_periods(sender, [c.before for c in changes], using)
-        afters = _value_periods(sender, [c.after for c in changes], using)
-        missing = [c.pk for c, b, a in zip(changes, befores, afters) if c.action != "delete" and (a is KeyError or b is KeyError)]
-        stored = _stored_periods(sender, missing, using) if missing else {}
-        for change, before, after in zip(changes, befores, afters):
-            now = stored.get(change.pk) if after is KeyError else after
-            then = now if before is KeyError else before
-            found[change.pk] = {p for p in (then, now) if p is not KeyError}
+    befores = _value_periods(sender, [c.before for c in changes], using)
+    afters = _value_periods(sender, [c.after for c in changes], using)
+    missing = [c.pk for c, b, a in zip(changes, befores, afters) if c.action != "delete" and (a is KeyError or b is KeyError)]
+    stored = _stored_periods(sender, missing, using) if missing else {}
+    for change, before, after in zip(changes, befores, afters):
+        now = stored.get(change.pk) if after is KeyError else after
+        then = now if before is KeyError else before
+        found[change.pk] = {p for p in (then, now) if p is not KeyError}
     pairs = set()
     for change in changes:
         for period in found.get(change.pk, ()):
@@ -125,8 +123,8 @@ changes.records_changed.connect(_heard, dispatch_uid="closing-guard")
 
 @changes.interested
 def _wants_update(model, attnames):
-    """Queryset updates of locked records are heard too."""
-    return model in periods.guarded_models()
+    """Queryset updates of records that can be locked are heard too."""
+    return model in periods.guarded_models() and periods.period_path(model) is not None
 
 
 def make_checker():

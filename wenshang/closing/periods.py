@@ -1,6 +1,6 @@
 """Which quarter a record belongs to: the date its figures are counted by (``metrics.py``; a model may
 name another with ``period_date``), a year counting as its fourth quarter; a record of no date
-belongs to the quarter in which it was last changed."""
+belongs to the quarter in which it was last changed (see ``wenshang.closing.guard``)."""
 import datetime as dt
 from functools import cache
 

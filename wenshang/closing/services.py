@@ -13,8 +13,9 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from wenshang.closing import checklist
+from wenshang.closing.guard import make_checker
 from wenshang.closing.models import Close, Correction, FrozenValue, Snapshot, Submission, SubmissionEvent, period_of
-from wenshang.kernel import locks
+from wenshang.kernel import locks, privacy
 from wenshang.kernel.audit import actor
 from wenshang.kernel.choices import Role
 from wenshang.kernel.periods import quarter_dates, reference_date
@@ -138,18 +139,19 @@ def return_(*, user, submission, comment):
 
 
 # -- the close --------------------------------------------------------------------------------------
-def close_if_complete(county, year, quarter):
+def close_if_complete(county, year, quarter, announce=True):
     """Close the quarter once every township of the county is approved: freeze its figures."""
     townships = county.townships.count()
     approved = Submission.objects.filter(county=county, period=period_of(year, quarter), state=Submission.State.APPROVED).count()
     if approved < townships or Close.objects.filter(county=county, period=period_of(year, quarter)).exists():
         return None
     close = Close.objects.create(county=county, year=year, quarter=quarter, closed_at=timezone.now())
-    return freeze(close)
+    return freeze(close, announce=announce)
 
 
-def freeze(close, reason="", correction=None):
-    """A new revision of ``close``'s frozen figures, from the records as they stand now."""
+def freeze(close, reason="", correction=None, announce=True):
+    """A new revision of ``close``'s frozen figures, from the records as they stand now; ``announce``:
+    tell who makes the official report (``quarter_closed``, after commit)."""
     last = close.snapshots.order_by("-revision").values_list("revision", flat=True).first() or 0
     snap = Snapshot.objects.create(close=close, revision=last + 1, made_at=timezone.now(), reason=reason, correction=correction)
     values = figures.values_as_of(close.end_date, close.county_id)
@@ -157,7 +159,8 @@ def freeze(close, reason="", correction=None):
         FrozenValue(snapshot=snap, key=key, value=value, townships=_json(by_township), villages=_json(by_village))
         for key, (value, by_township, by_village) in values.items()
     ])
-    transaction.on_commit(lambda: quarter_closed.send(sender=Snapshot, snapshot=snap))
+    if announce:
+        transaction.on_commit(lambda: quarter_closed.send(sender=Snapshot, snapshot=snap))
     return snap
 
 
@@ -171,6 +174,8 @@ def request_correction(*, user, record, action, data, changes, reason, period, t
     if not reason.strip():
         raise ValidationError({"reason": _("Say why the locked data must change.")})
     from_model = type(record)
+    personal = privacy.personal_fields(from_model)  # type: ignore[arg-type]  # shown to readers: masked
+    changes = {name: [personal[name](v) if name in personal and v else v for v in pair] for name, pair in changes.items()}
     return Correction.objects.create(
         year=period[0], quarter=period[1], township=township, county=county,
         content_type=ContentType.objects.get_for_model(from_model), object_id=str(record.pk or ""),
@@ -196,3 +201,38 @@ def decide_correction(*, user, correction, approve, note="", apply):
             if close is not None:
                 freeze(close, reason=correction.reason, correction=correction)
     return correction
+
+
+def refusal(record, stored=None):
+    """The ``PeriodLocked`` a write of ``record`` (its new values) or of ``stored`` (the record as it
+    stands) would meet, or None: what a correction request is about."""
+    check = make_checker()
+    for obj in (record, stored):
+        if obj is None:
+            continue
+        try:
+            check(obj)
+        except locks.PeriodLocked as exc:
+            return exc
+    return None
+
+
+def close_history(county, periods, user=None):
+    """Quarters of the past closed as the cycle would have closed them (a demo county's history):
+    every township's submission approved, its steps logged, the figures frozen. Returns the rows made."""
+    rows = 0
+    townships = list(county.townships.order_by("code"))
+    for year, quarter in periods:
+        end = timezone.make_aware(dt.datetime.combine(deadline(year, quarter), dt.time(10)))
+        subs = Submission.objects.bulk_create([
+            Submission(township=t, county=county, year=year, quarter=quarter, period=period_of(year, quarter),
+                       state=Submission.State.APPROVED, submitted_at=end, submitted_by=user, reviewed_at=end, reviewed_by=user,
+                       note=_("Submitted on time."))
+            for t in townships])
+        name = user.get_username() if user is not None else ""
+        SubmissionEvent.objects.bulk_create(
+            [SubmissionEvent(submission=s, user=user, user_name=name, action=a) for s in subs
+             for a in (SubmissionEvent.Action.SUBMIT, SubmissionEvent.Action.APPROVE)])
+        snap = close_if_complete(county, year, quarter, announce=False)
+        rows += len(subs) * 3 + 2 + snap.values.count()
+    return rows

@@ -5,6 +5,7 @@ from django.apps import apps
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied, ValidationError
+from django.db.models import Count
 from django.http import Http404, JsonResponse, QueryDict
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
@@ -17,8 +18,6 @@ from wenshang.kernel.periods import previous_quarter, quarter_dates
 from wenshang.kernel.scope import county_id_of, township_id_of
 from wenshang.web import figures, portal
 
-SKIP = {"csrfmiddlewaretoken", "form_token", "correction_reason", "request_correction"}
-
 
 def _quarter(request):
     value = request.GET.get("period", "")
@@ -29,14 +28,6 @@ def _quarter(request):
     except ValueError:
         pass
     return services.latest_ended()
-
-
-def _county(user):
-    """The county a user reviews or works in (a city's user: the first county they may read)."""
-    found = counties(user)
-    if not found:
-        raise PermissionDenied
-    return found[0]
 
 
 def _periods(year, quarter, n=8):
@@ -54,7 +45,13 @@ def board(request):
     user = request.user
     if user.township_id:
         return redirect("closing:submission", user.township_id, year, quarter)
-    county = _county(user)
+    found = counties(user)
+    if not found:
+        raise PermissionDenied
+    chosen = [c for c in found if str(c.pk) == request.GET.get("county", "")]
+    if not chosen and len(found) > 1:
+        return city_board(request, found, year, quarter)
+    county = (chosen or found)[0]
     townships = list(county.townships.order_by("code"))
     subs = {s.township_id: s for s in Submission.objects.filter(county=county, period=period_of(year, quarter))}
     rows = []
@@ -71,7 +68,31 @@ def board(request):
         "overdue": sum(1 for r in rows if r["overdue"]), "deadline": services.deadline(year, quarter),
         "periods": _periods(*services.latest_ended()), "may_review": services.may_review(user, county.pk),
         "snapshots": close.snapshots.all() if close else [],
-        "breadcrumbs": [(county.name, reverse("closing:board"))],
+        "breadcrumbs": [(county.name, reverse("closing:board") + f"?county={county.pk}&period={year}Q{quarter}")],
+    })
+
+
+def city_board(request, found, year, quarter):
+    """A city's users: each county's townships by state of the quarter, and whether it is closed."""
+    period = period_of(year, quarter)
+    by_state = {}
+    for county_id, state, n in (Submission.objects.filter(county__in=found, period=period)
+                                .values_list("county", "state").annotate(n=Count("pk")).order_by()):
+        by_state.setdefault(county_id, {})[state] = n
+    sizes = dict(apps.get_model("villages.Township").objects.filter(county__in=found).values_list("county")
+                 .annotate(n=Count("pk")).order_by())
+    closed = set(Close.objects.filter(county__in=found, period=period).values_list("county", flat=True))
+    rows = []
+    for c in found:
+        states = by_state.get(c.pk, {})
+        done = sum(states.values())
+        rows.append({"county": c, "townships": sizes.get(c.pk, 0), "open": sizes.get(c.pk, 0) - done + states.get("open", 0),
+                     "submitted": states.get("submitted", 0), "returned": states.get("returned", 0),
+                     "approved": states.get("approved", 0), "closed": c.pk in closed})
+    return render(request, "closing/board_city.html", {
+        "rows": rows, "year": year, "quarter": quarter, "periods": _periods(*services.latest_ended()),
+        "deadline": services.deadline(year, quarter), "overdue": services.overdue(Submission(year=year, quarter=quarter)),
+        "breadcrumbs": [(_("Quarter close"), reverse("closing:board"))],
     })
 
 
@@ -124,9 +145,30 @@ def submission(request, township, year, quarter):
 
 
 # -- corrections ------------------------------------------------------------------------------------
+def _raw(value):
+    if value is None:
+        return []
+    if isinstance(value, bool):
+        return ["on"] if value else []
+    if hasattr(value, "pk"):
+        return [str(value.pk)]
+    if isinstance(value, (list, tuple)) or hasattr(value, "__iter__") and not isinstance(value, str):
+        return [str(getattr(v, "pk", v)) for v in value]
+    if hasattr(value, "isoformat"):
+        return [value.isoformat()]
+    return [str(value)]
+
+
+def form_values(form):
+    """{field: [values]} of a valid form's cleaned data, as a form posts them: the values asked for
+    (a masked number sent back unchanged is already the record's own), to be posted again when the
+    request is approved."""
+    return {name: _raw(form.cleaned_data.get(name)) for name in form.fields if name in form.cleaned_data}
+
+
 def request_from_form(request, config, form, obj, exc):
     """A write the lock refused, posted with a reason: the correction request (the form's values)."""
-    data = {k: v for k, v in request.POST.lists() if k not in SKIP}
+    data = form_values(form) if form is not None else {}
     record = form.instance if form is not None else obj
     if form is None:
         action, changes = Correction.Action.DELETE, {}

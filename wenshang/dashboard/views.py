@@ -34,6 +34,7 @@ from django.utils.translation import gettext as _
 from finance.choices import LoanKind
 from villages.choices import ProjectKind, ProjectStatus, TargetIndicator, Tier
 from villages.models import City, County, Township, Village
+from wenshang.closing.selectors import frozen_figures
 from wenshang.dashboard import data as dash
 from wenshang.dashboard import geo, targets
 from wenshang.kernel import formats
@@ -601,8 +602,8 @@ def compare(request):
             "previous": _("vs %(period)s") % {"period": _("%(year)s Q%(quarter)s") % {"year": before[0], "quarter": before[1]}},
             "pilot": _("vs pilot start"),
         },
-        "figures": {r["key"]: {k: r[k] for k in ("value", "previous", "pilot", "previous_growth", "pilot_growth",
-                                                 "previous_change", "pilot_change")}
+        "figures": {r["key"]: {k: r.get(k) for k in ("value", "previous", "pilot", "previous_growth", "pilot_growth",
+                                                     "previous_change", "pilot_change", "value_locked", "value_revised")}
                     for r in rows if r["compared"]},
         "not_compared": {r["key"]: r["reason"] for r in rows if not r["compared"]},
     }, json_dumps_params={"ensure_ascii": False})
@@ -626,6 +627,11 @@ def comparison_rows(township, data, data_key, period, pilot, county=None):
         if agri is not None:
             compared = {**compared, "agri_loan_balance": agri}
     ends = {"value": period, "previous": dash.previous(period), "pilot": pilot}
+    county_id = township.county_id if township is not None else county
+    if county_id is None:  # a database of one county: its county
+        only = list(County.objects.values_list("pk", flat=True)[:2])
+        county_id = only[0] if len(only) == 1 else None
+    frozen = frozen_figures(county_id, set(ends.values()), t) if county_id is not None else {}
     rows = []
     for key, fig in figures.catalogue().items():
         if t is not None and key in figures.COUNTY_ONLY:
@@ -636,12 +642,26 @@ def comparison_rows(township, data, data_key, period, pilot, county=None):
             reason = "growth" if fig.unit == "percent" else "undated" if fig.period == "cumulative" else "fixed"
             rows.append({**row, "compared": False, "reason": str(NOT_COMPARED[reason])})
             continue
+        entry = dict(entry)
+        for name, p in ends.items():  # a closed quarter: its frozen figure (已锁定), revised or not (修订)
+            closed = frozen.get(p)
+            if closed is not None and key in closed["values"]:
+                entry[name] = closed["values"][key]
+                row[f"{name}_locked"] = closed["revision"]
+                earlier = closed["first"].get(key)
+                row[f"{name}_revised"] = show(earlier, fig.unit) if closed["revision"] > 1 and earlier != entry[name] else None
+        entry["previous_growth"] = figures.growth_pct(entry["value"], entry["previous"])
+        entry["pilot_growth"] = figures.growth_pct(entry["value"], entry["pilot"])
         row.update(entry, compared=True, previous_change=change(entry["value"], entry["previous"], fig.unit),
                    pilot_change=change(entry["value"], entry["pilot"], fig.unit))
         for name, p in ends.items():
             row[f"{name}_shown"] = show(entry[name], fig.unit)
             if entry[name] is None:
                 row[f"{name}_url"] = None
+            elif row.get(f"{name}_locked") and key != "agri_loan_balance":
+                base = drill_url(key, t)
+                snapshot = frozen[p]["snapshot"]
+                row[f"{name}_url"] = f"{base}{'&' if '?' in base else '?'}{urlencode({'figure': key, 'frozen': snapshot})}"
             elif key == "agri_loan_balance":
                 row[f"{name}_url"] = list_url("agri-loan-reports", [("year", p[0]), ("quarter", p[1])])
             else:

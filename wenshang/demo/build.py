@@ -48,6 +48,7 @@ from talent import choices as tc
 from talent import models as tm
 from villages import choices as vc
 from villages import models as vm
+from wenshang.closing import services as closing
 from wenshang.dashboard import targets as T
 from wenshang.demo import names as N
 from wenshang.kernel import audit, demo_rows
@@ -345,6 +346,7 @@ class DemoCounty:
                 self.geography, self.tiers_and_income, self.grids, self.homesteads, self.enterprises,
                 self.alliances, self.joint_committees, self.pairings, self.finance_people, self.talent,
                 self.first_secretaries, self.projects, self.loans, self.land, self.surveys, self.annual_targets, self.app_rows, self.users,
+                self.closed_quarters,
             ]
             for step in steps:
                 before, started = sum(self.counts.values()), time.perf_counter()
@@ -355,6 +357,13 @@ class DemoCounty:
                 started = time.perf_counter()
                 self.log(f"  search index: {sum(search.rebuild().values()):,} entries in {time.perf_counter() - started:.1f} s")
         return self.counts
+
+    def closed_quarters(self):
+        """2021 Q1 – 2024 Q1 closed (every township approved, the figures frozen), 2024 Q2 open: the
+        quarter cycle can be tried at once."""
+        periods = [(y, q) for y in range(2021, 2025) for q in range(1, 5) if (y, q) <= (2024, 1)]
+        admin = User.objects.filter(role=Role.ADMIN, county=self.county).order_by("pk").first()
+        self.counts["quarter close"] = closing.close_history(self.county, periods, admin)
 
     def geography(self):
         rng = self.rng

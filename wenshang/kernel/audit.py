@@ -182,9 +182,6 @@ def _is_audited(sender):
 
 def _write(obj, action, before, after):
     user, source = current_actor()
-    stamp = None
-    if action != "create":  # when the record was last changed, before this change
-        stamp = (getattr(obj, "_loaded_values", None) or {}).get("updated_at", getattr(obj, "updated_at", None))
     township, county = township_id_of(obj), county_id_of(obj)
     ObjectChange.objects.create(
         user=user,
@@ -203,7 +200,7 @@ def _write(obj, action, before, after):
     places = {(township, county)}
     if before is not None and after is not None:
         places.add(_place_before(model, before, after, (township, county)))
-    changes.notify(model, [changes.Change(obj.pk, action, before, after, frozenset(places), stamp)], obj._state.db or "default")
+    changes.notify(model, [changes.Change(obj.pk, action, before, after, frozenset(places))], obj._state.db or "default")
 
 
 # -- where a changed record was: the change log's rows, heard by the records' derived data ----------

@@ -29,15 +29,13 @@ class Change(NamedTuple):
     """One changed record. ``before``/``after``: {attname: value} as the change log keeps them (JSON
     values; an update holds the fields it wrote, a create no ``before``, a delete no ``after``).
     ``places``: the (township id, county id) pairs the record lies in after the change and, when
-    the change moved it, before (None for a level it has none of). ``stamp``: when the record was
-    last changed before this change (its ``updated_at``), where the writer knew it."""
+    the change moved it, before (None for a level it has none of)."""
 
     pk: object
     action: str  # create, update, delete
     before: dict | None
     after: dict | None
     places: frozenset = frozenset()
-    stamp: object = None
 
 
 records_changed = Signal()  # sender=model, changes=[Change], using=alias
@@ -118,8 +116,7 @@ def updated(queryset, values, run, place_paths=(None, None)):
     if not _wanted(model, set(attnames)):
         return run(**values)
     paths = [p for p in place_paths if p]
-    stamped = any(f.attname == "updated_at" for f in opts.concrete_fields)
-    columns = ["pk", *attnames, *paths, *(["updated_at"] if stamped else [])]
+    columns = ["pk", *attnames, *paths]
     with transaction.atomic(using=queryset.db, savepoint=False):
         before = {row[0]: row for row in queryset.order_by().values_list(*columns)}
         count = run(**values)
@@ -137,7 +134,6 @@ def updated(queryset, values, run, place_paths=(None, None)):
             changes.append(Change(
                 pk, "update", dict(zip(attnames, old[1 : n + 1])), dict(zip(attnames, new[1 : n + 1])),
                 frozenset({_place(old, n, place_paths), _place(new, n, place_paths)}),
-                old[-1] if stamped else None,
             ))
         notify(model, changes, queryset.db)
     return count
@@ -162,7 +158,7 @@ def created(queryset, objs, places=None):
 
 def _place(row, n, place_paths):
     township_path, county_path = place_paths
-    rest = list(row[n + 1 : n + 1 + len([p for p in place_paths if p])])
+    rest = list(row[n + 1 :])
     township = rest.pop(0) if township_path else None
     county = rest.pop(0) if county_path else None
     return (township, county)

@@ -33,6 +33,7 @@ class Report(models.Model):
         PORTAL = "portal", _("Requested on the portal")
         SCHEDULE = "schedule", _("Quarterly schedule")
         COMMAND = "command", _("Command line")
+        CLOSE = "close", _("Quarter close (official version)")
 
     scope = models.CharField(_("report scope"), max_length=10, choices=Scope.choices)
     subject = models.CharField(_("subject key"), max_length=40, editable=False, help_text="city:<code> | county:<code> | township:<code> | zone:<id>")
@@ -69,6 +70,9 @@ class Report(models.Model):
     pdf_bytes = models.PositiveIntegerField(_("PDF size (bytes)"), default=0)
     xlsx_bytes = models.PositiveIntegerField(_("XLSX size (bytes)"), default=0)
     pages = models.PositiveIntegerField(_("pages"), default=0)
+    revision = models.PositiveSmallIntegerField(
+        _("official revision"), null=True, blank=True,
+        help_text=_("The official report of a closed quarter: the revision of its frozen figures (1 at the close)."))
     created_at = models.DateTimeField(_("requested at"), auto_now_add=True)
     enqueued_at = models.DateTimeField(_("handed to the queue at"), null=True, blank=True)
     started_at = models.DateTimeField(_("started at"), null=True, blank=True)

@@ -30,6 +30,7 @@ from django.db.models import Max, Q
 from django.utils import timezone
 
 from villages.models import City, County, Township
+from wenshang.closing.services import quarter_closed
 from wenshang.kernel.routers import replica_reads
 from wenshang.kernel.scope import scope_of
 from wenshang.reports import data, pdf, xlsx
@@ -67,7 +68,7 @@ def may_request(user, subject):
 
 
 # -- requesting ---------------------------------------------------------------------------------------
-def request_report(*, subject, year, quarter, user=None, trigger=Report.Trigger.PORTAL, send=True):
+def request_report(*, subject, year, quarter, user=None, trigger=Report.Trigger.PORTAL, send=True, revision=None):
     """A new version of ``subject``'s report of ``year`` Q``quarter``, queued. Returns ``(report, created)``:
     while a version of the same report is still queued or being prepared, that one is returned."""
     if user is not None and not may_request(user, subject):
@@ -79,7 +80,7 @@ def request_report(*, subject, year, quarter, user=None, trigger=Report.Trigger.
                     Report.objects.filter(subject=subject.key, year=year, quarter=quarter,
                                           status__in=[Status.QUEUED, Status.RUNNING]).order_by("-version").first()
                 )
-                if pending is not None:
+                if pending is not None and revision is None:
                     return pending, False
                 last = Report.objects.filter(subject=subject.key, year=year, quarter=quarter).aggregate(v=Max("version"))["v"]
                 report = Report.objects.create(
@@ -87,7 +88,7 @@ def request_report(*, subject, year, quarter, user=None, trigger=Report.Trigger.
                     county_id=subject.county_id, city_id=subject.city_id,
                     year=year, quarter=quarter, version=(last or 0) + 1, title=subject.title(year, quarter),
                     trigger=trigger, requested_by=user if user is not None and user.is_authenticated else None,
-                    task_id=str(uuid.uuid4()),
+                    task_id=str(uuid.uuid4()), revision=revision,
                 )
                 if send:
                     transaction.on_commit(functools.partial(_send_after_commit, report))
@@ -311,3 +312,15 @@ def quarterly(today=None):
     return [
         request_report(subject=s, year=year, quarter=quarter, trigger=Report.Trigger.SCHEDULE)[0] for s in subjects
     ]
+
+
+# -- the official version of a closed quarter ------------------------------------------------------
+def official(sender, snapshot, **kwargs):
+    """A quarter closed (or its frozen figures revised): the county's official report of it, a new
+    version marked with the revision (the earlier versions' files stay as they were)."""
+    close = snapshot.close
+    request_report(subject=data.Subject("county", county=close.county), year=close.year, quarter=close.quarter,
+                   trigger=Report.Trigger.CLOSE, revision=snapshot.revision)
+
+
+quarter_closed.connect(official, dispatch_uid="reports-official-version")

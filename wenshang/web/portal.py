@@ -293,11 +293,30 @@ def list_page(cfg, qs, sort, params, exact=False):
     return page, Total(page.paginator.count)
 
 
+_history = None  # wenshang.closing: a frozen figure's rows as they stood at its quarter's close
+
+
+def use_history(handler):
+    """``handler(request, model)`` → (figure label, snapshot, condition, context manager showing the
+    rows as they stood) for ``?figure=…&frozen=…``, or None."""
+    global _history
+    _history = handler
+
+
 class ListView(PortalView):
 
     def get(self, request):
+        frozen = _history(request, self.config.model) if _history is not None else None
+        if frozen is None:
+            return self.page(request)
+        with frozen[3]:  # the rows as they stood at the close: the page is made (rendered) inside
+            return self.page(request, frozen)
+
+    def page(self, request, frozen=None):
         cfg = self.config
         qs = cfg.queryset(request.user, "view")
+        if frozen is not None:
+            qs = qs.filter(frozen[2])
         as_of = as_of_drill(request, cfg.model)
         if as_of is not None:  # before the filters: "one row per borrower" counts among the rows of then
             qs = qs.filter(as_of[2])
@@ -308,7 +327,7 @@ class ListView(PortalView):
         sortable = {c for c in cfg.columns if _field(cfg.model, c) is not None}
         if sort.lstrip("-") not in sortable:
             sort = ""
-        page, total = list_page(cfg, qs, sort, request.GET, exact=as_of is not None)
+        page, total = list_page(cfg, qs, sort, request.GET, exact=as_of is not None or frozen is not None)
         rows = [(obj, [cell(request.user, obj, c) for c in cfg.columns]) for obj in page.object_list]
         personal = [c for c in cfg.columns if c in privacy.personal_fields(cfg.model)]
         if personal:
@@ -325,6 +344,7 @@ class ListView(PortalView):
                 total=total,
                 breadcrumbs=cfg.breadcrumbs(),
                 as_of=as_of[:2] if as_of is not None else None,
+                frozen=frozen[:2] if frozen is not None else None,
             ),
         )
 
