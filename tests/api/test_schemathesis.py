@@ -266,9 +266,15 @@ def test_the_run_covers_every_endpoint():
             expected |= {("PUT", base + "{id}/"), ("PATCH", base + "{id}/")}
         if config.api_bulk:
             expected.add(("POST", base + "bulk/"))
+    # the quarter close's cycle and the to-dos (wenshang/api/closing.py)
+    quarter = "/api/v1/closing/quarters/{township}/{period}/"
+    expected |= {("GET", "/api/v1/todos/"), ("GET", "/api/v1/closing/quarters/"), ("GET", quarter),
+                 ("GET", "/api/v1/closing/corrections/"), ("POST", "/api/v1/closing/corrections/"),
+                 ("POST", "/api/v1/closing/corrections/{id}/approve/"), ("POST", "/api/v1/closing/corrections/{id}/reject/")}
+    expected |= {("POST", quarter + f"{step}/") for step in ("submit", "approve", "return")}
     assert expected <= operations, sorted(expected - operations)
-    bases = {f"/api/v1/{config.app()}/{plural}/" for plural, config in REGISTRY.items()}
-    assert all(path == "/api/v1/figures/" or any(path.startswith(base) for base in bases) for _, path in operations)
+    bases = {f"/api/v1/{config.app()}/{plural}/" for plural, config in REGISTRY.items()} | {"/api/v1/closing/"}
+    assert all(path in ("/api/v1/figures/", "/api/v1/todos/") or any(path.startswith(base) for base in bases) for _, path in operations)
 
 
 def test_a_moment_before_1901_is_a_valid_date_time():

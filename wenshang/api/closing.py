@@ -56,10 +56,10 @@ class StateSerializer(serializers.Serializer):
     period = serializers.CharField(help_text="季度，如 2024Q2")
     state = serializers.ChoiceField(choices=Submission.State.choices, help_text="open 未报送、submitted 已报送、returned 已退回、approved 已审核")
     overdue = serializers.BooleanField(help_text="已过报送截止日仍未报送（或退回后未再报送）")
-    deadline = serializers.DateField()
-    submitted_at = serializers.DateTimeField(allow_null=True)
-    reviewed_at = serializers.DateTimeField(allow_null=True)
-    note = serializers.CharField()
+    deadline = serializers.DateField(help_text="报送截止日（季度末后 QUARTER_SUBMIT_DAYS 天）")
+    submitted_at = serializers.DateTimeField(allow_null=True, help_text="报送时间")
+    reviewed_at = serializers.DateTimeField(allow_null=True, help_text="审核时间")
+    note = serializers.CharField(help_text="报送说明")
     comment = serializers.CharField(help_text="县里的审核意见")
     reasons = serializers.DictField(help_text="未完成项 → 原因")
     checklist = serializers.ListField(child=serializers.DictField(), help_text="报送前自查各项：key、label、done、total、open")
@@ -79,7 +79,10 @@ def _state(sub, township, items=None, closed=False):
 
 
 class QuartersView(ClosingView):
+    checks_query = True  # a malformed period is a 400 (the schema documents it)
+
     @extend_schema(tags=TAGS, operation_id="closing_quarters_list", summary="各镇街某季度的报送状态",
+                   description="调用方范围内每个镇街该季度的报送状态（未报送、已报送、已退回、已审核）、是否逾期、是否已关账。",
                    parameters=[OpenApiParameter("period", str, description="季度，如 2024Q1；默认为最近结束的季度")],
                    responses=StateSerializer(many=True))
     def get(self, request):
@@ -95,7 +98,10 @@ class QuartersView(ClosingView):
 
 
 class QuarterView(ClosingView):
+    checks_query = True
+
     @extend_schema(tags=TAGS, operation_id="closing_quarter_read", summary="一个镇街某季度的报送（含自查清单）",
+                   description="township 为镇街代码，period 如 2024Q2；季度结束（最后一天）后才可报送。自查清单按季度末的记录计算。",
                    responses=StateSerializer)
     def get(self, request, township, period):
         t = _township(request, township)
@@ -111,6 +117,8 @@ class QuarterActionView(ClosingView):
     step = None
 
     @extend_schema(tags=TAGS, summary="报送、审核通过或退回一个镇街的季度",
+                   description="submit：镇街报送，未完成的自查项须逐项说明原因；approve：县级管理员审核通过，该镇街该季度的记录即锁定，"
+                               "全县各镇街均通过后季度关账、指标锁定；return：退回镇街修改，须写审核意见。",
                    request=inline_serializer("QuarterStep", {
                        "note": serializers.CharField(required=False, help_text="报送说明（报送时）"),
                        "reasons": serializers.DictField(child=serializers.CharField(), required=False,
@@ -144,6 +152,12 @@ class CorrectionSerializer(serializers.ModelSerializer):
         fields = ["id", "period", "township", "record_type", "object_id", "object_repr", "action", "changes", "reason",
                   "state", "requested_at", "decided_at", "decision_note"]
         ref_name = "Correction"
+        extra_kwargs = {
+            "id": {"help_text": "申请编号"}, "object_id": {"help_text": "记录 id"}, "object_repr": {"help_text": "记录名称"},
+            "action": {"help_text": "create 新增、update 修改、delete 删除"}, "changes": {"help_text": "更正内容：字段 → [原值, 新值]（个人信息打码）"},
+            "reason": {"help_text": "更正原因"}, "state": {"help_text": "pending 待审批、approved 已同意并更正、rejected 未同意"},
+            "requested_at": {"help_text": "申请时间"}, "decided_at": {"help_text": "审批时间"}, "decision_note": {"help_text": "审批意见"},
+        }
 
     def get_record_type(self, obj) -> str:
         return obj.content_type.app_label + "." + obj.content_type.model
@@ -157,6 +171,7 @@ class CorrectionSerializer(serializers.ModelSerializer):
 
 class CorrectionsView(ClosingView):
     @extend_schema(tags=TAGS, operation_id="closing_corrections_list", summary="更正申请",
+                   description="调用方范围内的更正申请，可按状态筛选（pending 待审批、approved 已同意并更正、rejected 未同意）。",
                    parameters=[OpenApiParameter("state", str, enum=Correction.State.values)],
                    responses=CorrectionSerializer(many=True))
     def get(self, request):
@@ -167,10 +182,12 @@ class CorrectionsView(ClosingView):
         return Response(CorrectionSerializer(qs[:500], many=True).data)
 
     @extend_schema(tags=TAGS, operation_id="closing_corrections_create", summary="提交更正申请（已锁定季度的记录）",
+                   description="已审核锁定季度的记录不能直接新增、修改或删除，须提交更正申请，县里同意后自动更正并随申请记入变更记录。"
+                               "data 为记录的完整字段值；记录不在锁定季度内时答 400。",
                    request=inline_serializer("CorrectionRequest", {
                        "record_type": serializers.CharField(help_text="记录类型，如 finance.loan"),
                        "object_id": serializers.CharField(required=False, help_text="修改、删除时：记录 id"),
-                       "action": serializers.ChoiceField(choices=Correction.Action.choices),
+                       "action": serializers.ChoiceField(choices=Correction.Action.choices, help_text="create 新增、update 修改、delete 删除"),
                        "data": serializers.DictField(required=False, help_text="新增、修改时：记录的完整字段值（与该记录的接口字段相同）"),
                        "reason": serializers.CharField(help_text="更正原因"),
                    }),
@@ -216,10 +233,11 @@ class CorrectionDecisionView(ClosingView):
     approve = True
 
     @extend_schema(tags=TAGS, summary="审批更正申请（同意即更正）",
-                   request=inline_serializer("CorrectionDecision", {"note": serializers.CharField(required=False)}),
+                   description="县级管理员审批：approve 同意并按申请更正记录（季度已关账时生成锁定指标的新版次和新的正式报告），reject 不同意。",
+                   request=inline_serializer("CorrectionDecision", {"note": serializers.CharField(required=False, help_text="审批意见")}),
                    responses=CorrectionSerializer)
-    def post(self, request, pk):
-        c = get_object_or_404(Correction.objects.restrict(request.user, "view"), pk=pk)
+    def post(self, request, id):  # noqa: A002 - the path's name, as the entities' {id}
+        c = get_object_or_404(Correction.objects.restrict(request.user, "view"), pk=id)
         data = request.data if isinstance(request.data, dict) else {}
         services.decide_correction(user=request.user, correction=c, approve=self.approve, note=str(data.get("note", "")),
                                    apply=lambda: apply(c, request.user))
@@ -228,10 +246,12 @@ class CorrectionDecisionView(ClosingView):
 
 class TodosView(ClosingView):
     @extend_schema(tags=TAGS, operation_id="todos_list", summary="待办事项",
+                   description="镇街：待报送、被退回的季度和已答复的更正申请；县级管理员：待审核的报送和待审批的更正申请。",
                    responses=inline_serializer("Todo", {
-                       "kind": serializers.ChoiceField(choices=["submit", "returned", "answered", "review", "decide"]),
-                       "label": serializers.CharField(), "url": serializers.CharField(help_text="门户中办理的页面"),
-                       "due": serializers.DateField(allow_null=True)}, many=True))
+                       "kind": serializers.ChoiceField(choices=["submit", "returned", "answered", "review", "decide"],
+                                                       help_text="submit 待报送、returned 被退回、answered 更正申请已答复、review 待审核、decide 待审批"),
+                       "label": serializers.CharField(help_text="待办事项"), "url": serializers.CharField(help_text="门户中办理的页面"),
+                       "due": serializers.DateField(allow_null=True, help_text="截止日")}, many=True))
     def get(self, request):
         return Response(todos.for_user(request.user))
 

@@ -37,8 +37,8 @@ urlpatterns = [
     *[path(f"v1/closing/quarters/<str:township>/<str:period>/{step}/", closing.step_view(step).as_view(),
            name=f"api-closing-{step}") for step in ("submit", "approve", "return")],
     path("v1/closing/corrections/", closing.CorrectionsView.as_view(), name="api-closing-corrections"),
-    path("v1/closing/corrections/<int:pk>/approve/", closing.decision_view(True).as_view(), name="api-closing-approve-correction"),
-    path("v1/closing/corrections/<int:pk>/reject/", closing.decision_view(False).as_view(), name="api-closing-reject-correction"),
+    path("v1/closing/corrections/<int:id>/approve/", closing.decision_view(True).as_view(), name="api-closing-approve-correction"),
+    path("v1/closing/corrections/<int:id>/reject/", closing.decision_view(False).as_view(), name="api-closing-reject-correction"),
     path("v1/", include(app_routes())),
     path("schema/", SpectacularAPIView.as_view(), name="api-schema"),
     # the split view serves Swagger UI's start-up script from ?script= (the CSP allows no inline script)

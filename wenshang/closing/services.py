@@ -16,7 +16,7 @@ from wenshang.closing import checklist
 from wenshang.closing.guard import make_checker
 from wenshang.closing.models import Close, Correction, FrozenValue, Snapshot, Submission, SubmissionEvent, period_of
 from wenshang.kernel import locks, privacy
-from wenshang.kernel.audit import actor
+from wenshang.kernel.audit import actor, user_label
 from wenshang.kernel.choices import Role
 from wenshang.kernel.periods import quarter_dates, reference_date
 from wenshang.web import figures
@@ -77,7 +77,7 @@ def submission(township, year, quarter):
 
 
 def _event(sub, user, action, note):
-    SubmissionEvent.objects.create(submission=sub, user=user, user_name=user.get_username(), action=action, note=note)
+    SubmissionEvent.objects.create(submission=sub, user=user, user_name=user_label(user)[:150], action=action, note=note)
 
 
 def submit(*, user, township, year, quarter, note="", reasons=None):
@@ -139,22 +139,23 @@ def return_(*, user, submission, comment):
 
 
 # -- the close --------------------------------------------------------------------------------------
-def close_if_complete(county, year, quarter, announce=True):
+def close_if_complete(county, year, quarter, announce=True, values=None):
     """Close the quarter once every township of the county is approved: freeze its figures."""
     townships = county.townships.count()
     approved = Submission.objects.filter(county=county, period=period_of(year, quarter), state=Submission.State.APPROVED).count()
     if approved < townships or Close.objects.filter(county=county, period=period_of(year, quarter)).exists():
         return None
     close = Close.objects.create(county=county, year=year, quarter=quarter, closed_at=timezone.now())
-    return freeze(close, announce=announce)
+    return freeze(close, announce=announce, values=values)
 
 
-def freeze(close, reason="", correction=None, announce=True):
+def freeze(close, reason="", correction=None, announce=True, values=None):
     """A new revision of ``close``'s frozen figures, from the records as they stand now; ``announce``:
-    tell who makes the official report (``quarter_closed``, after commit)."""
+    tell who makes the official report (``quarter_closed``, after commit); ``values``: the figures
+    already counted as of the quarter's end (``figures.values_as_of``)."""
     last = close.snapshots.order_by("-revision").values_list("revision", flat=True).first() or 0
     snap = Snapshot.objects.create(close=close, revision=last + 1, made_at=timezone.now(), reason=reason, correction=correction)
-    values = figures.values_as_of(close.end_date, close.county_id)
+    values = values if values is not None else figures.values_as_of(close.end_date, close.county_id)
     FrozenValue.objects.bulk_create([
         FrozenValue(snapshot=snap, key=key, value=value, townships=_json(by_township), villages=_json(by_village))
         for key, (value, by_township, by_village) in values.items()
@@ -222,6 +223,8 @@ def close_history(county, periods, user=None):
     every township's submission approved, its steps logged, the figures frozen. Returns the rows made."""
     rows = 0
     townships = list(county.townships.order_by("code"))
+    ends = {p: quarter_dates(*p)[1] for p in periods}
+    counted = figures.values_as_of_days(list(ends.values()), county.pk)  # every quarter in one pass
     for year, quarter in periods:
         end = timezone.make_aware(dt.datetime.combine(deadline(year, quarter), dt.time(10)))
         subs = Submission.objects.bulk_create([
@@ -229,10 +232,10 @@ def close_history(county, periods, user=None):
                        state=Submission.State.APPROVED, submitted_at=end, submitted_by=user, reviewed_at=end, reviewed_by=user,
                        note=_("Submitted on time."))
             for t in townships])
-        name = user.get_username() if user is not None else ""
+        name = user_label(user) if user is not None else ""
         SubmissionEvent.objects.bulk_create(
             [SubmissionEvent(submission=s, user=user, user_name=name, action=a) for s in subs
              for a in (SubmissionEvent.Action.SUBMIT, SubmissionEvent.Action.APPROVE)])
-        snap = close_if_complete(county, year, quarter, announce=False)
+        snap = close_if_complete(county, year, quarter, announce=False, values=counted[ends[(year, quarter)]])
         rows += len(subs) * 3 + 2 + snap.values.count()
     return rows

@@ -1,6 +1,8 @@
 """The quarter close's pages: the review board (the county's townships, a township's quarters), a
 submission (checklist, figures against last quarter, submit / approve / return, its steps), the
 correction requests and the to-do list."""
+from decimal import Decimal
+
 from django.apps import apps
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
@@ -14,6 +16,7 @@ from django.utils.translation import gettext as _
 from wenshang.closing import checklist, services, todos
 from wenshang.closing.models import Close, Correction, Submission, period_of
 from wenshang.closing.selectors import counties, township_for
+from wenshang.kernel import formats
 from wenshang.kernel.periods import previous_quarter, quarter_dates
 from wenshang.kernel.scope import county_id_of, township_id_of
 from wenshang.web import figures, portal
@@ -131,9 +134,14 @@ def submission(request, township, year, quarter):
     before = quarter_dates(*previous_quarter(year, quarter))[1]
     now_values = figures.drill_values_as_of(end, township=t.pk)
     then_values = figures.drill_values_as_of(before, township=t.pk)
-    compared = [{"label": figures.catalogue()[k].label, "unit": figures.catalogue()[k].unit, "now": v,
-                 "then": then_values.get(k), "change": (v - then_values[k]) if isinstance(v, (int, float)) and isinstance(then_values.get(k), (int, float)) else None}
-                for k, v in now_values.items() if v is not None]
+    compared = []
+    for key, value in now_values.items():
+        if value is None:
+            continue
+        info, then = figures.catalogue()[key], then_values.get(key)
+        delta = Decimal(str(value)) - Decimal(str(then)) if then is not None else None
+        compared.append({"label": info.label, "now": formats.figure(value, info.unit), "then": formats.figure(then, info.unit),
+                         "change": ("+" if delta > 0 else "") + formats.figure(delta, info.unit) if delta else ""})
     return render(request, "closing/submission.html", {
         "township": t, "sub": sub, "items": items, "errors": errors, "post": request.POST,
         "compared": compared, "deadline": services.deadline(year, quarter), "overdue": services.overdue(sub),

@@ -52,18 +52,7 @@ TIER_COLORS = {"foundation": "#c0392b", "excellence": "#f39c12", "model": "#1e84
 
 
 # -- formatting ------------------------------------------------------------------------------------
-def show(value, unit):
-    """A figure as people read it (``wenshang.kernel.formats``): counts with separators, money in 元/万元/亿元,
-    area in 亩, percentages."""
-    if value is None:
-        return "—"
-    if unit == "yuan":
-        return formats.money(value)
-    if unit == "mu":
-        return formats.area(value, "mu")
-    if unit == "percent":
-        return f"{formats.number(value)}%"
-    return formats.number(value)
+show = formats.figure  # a figure as people read it (counts, 元/万元/亿元, 亩, percentages)
 
 
 # How a figure's change against an earlier quarter reads (README: "How the tiles show a change").

@@ -113,3 +113,17 @@ def xlsx_format(field):
     """The XLSX number format of a field's cells: thousands separated for money and areas."""
     kind = field_kind(field)
     return MONEY_FORMAT if kind == "money" else AREA_FORMAT if kind == "area" else None
+
+
+def figure(value, unit):
+    """A figure as people read it: counts with separators, money in 元/万元/亿元, area in 亩,
+    percentages; "—" for none."""
+    if value is None:
+        return "—"
+    if unit == "yuan":
+        return money(value)
+    if unit == "mu":
+        return area(value, "mu")
+    if unit == "percent":
+        return f"{number(value)}%"
+    return number(value)

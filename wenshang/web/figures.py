@@ -686,36 +686,44 @@ def _as_of_q(m, day):
 def values_as_of(day, county, keys=None):
     """{key: (value, {township id: value}, {village id: value})} of every metric (but the banks'
     reports), or ``keys``, counting the rows of ``county`` dated by ``day`` (a figure of no date: all
-    its rows), from the records: three GROUP BY queries per model (county, townships, villages).
+    its rows), from the records: see ``values_as_of_days``."""
+    return values_as_of_days([day], county, keys)[day]
+
+
+def values_as_of_days(days, county, keys=None):
+    """{day: values_as_of(day)} for several days at once: three GROUP BY queries per model (county,
+    townships, villages) whatever the number of days (each day's aggregates side by side).
     Counts are ints, sums Decimals (2 places), ratios percentages (1 place)."""
     county = getattr(county, "pk", county)
     by_model = {}
     for key, m in metrics().items():
         if m.kind not in SPECIAL and (keys is None or key in keys):
             by_model.setdefault(m.model, []).append(m)
-    out = {}
+    out = {day: {} for day in days}
     for model, group in by_model.items():
         qs = apps.get_model(model)._base_manager.filter(county_condition(apps.get_model(model), county)).order_by()
 
         def aggs(group=group):
             named = {}
             for i, m in enumerate(group):
-                where = m.condition() & _as_of_q(m, day)
-                if m.kind == "ratio":
-                    named[f"n{i}"], named[f"d{i}"] = m.ratio_parts(filter=where)
-                else:
-                    named[f"v{i}"] = m.aggregate(filter=where)
+                for j, day in enumerate(days):
+                    where = m.condition() & _as_of_q(m, day)
+                    if m.kind == "ratio":
+                        named[f"n{i}_{j}"], named[f"d{i}_{j}"] = m.ratio_parts(filter=where)
+                    else:
+                        named[f"v{i}_{j}"] = m.aggregate(filter=where)
             return named
 
-        def read(row, i, m):
+        def read(row, i, j, m):
             if m.kind == "ratio":
-                return share_pct(row[f"n{i}"] or 0, row[f"d{i}"] or 0, 1)
-            value = row[f"v{i}"]
+                return share_pct(row[f"n{i}_{j}"] or 0, row[f"d{i}_{j}"] or 0, 1)
+            value = row[f"v{i}_{j}"]
             return _as_decimal(value).quantize(Decimal("0.01")) if m.kind == "sum" else int(value or 0)
 
         total = qs.aggregate(**aggs())
         for i, m in enumerate(group):
-            out[m.key] = (read(total, i, m), {}, {})
+            for j, day in enumerate(days):
+                out[day][m.key] = (read(total, i, j, m), {}, {})
         for level, attr in ((1, "township_path"), (2, "village_path")):
             paths = {getattr(m, attr) for m in group if getattr(m, attr) and not (level == 1 and m.county_only)}
             for path in paths:
@@ -723,8 +731,10 @@ def values_as_of(day, county, keys=None):
                     if row[path] is None:
                         continue
                     for i, m in enumerate(group):
-                        if getattr(m, attr) == path and not (level == 1 and m.county_only):
-                            value = read(row, i, m)
+                        if getattr(m, attr) != path or (level == 1 and m.county_only):
+                            continue
+                        for j, day in enumerate(days):
+                            value = read(row, i, j, m)
                             if value not in (None, 0):
-                                out[m.key][level][row[path]] = value
+                                out[day][m.key][level][row[path]] = value
     return out

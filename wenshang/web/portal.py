@@ -583,6 +583,7 @@ class DeleteView(PortalView):
 
 # Pages that are not an entity's list, at the end of a chain's menu: chain → [(msgid, URL name)].
 MENU_PAGES = {"survey": [(gettext_noop("Survey coverage board"), "reports:coverage"), (gettext_noop("Survey reports"), "reports:list"),
+                         (gettext_noop("Quarter submissions and review"), "closing:board"),
                          (gettext_noop("Annual targets: progress and rankings"), "dashboard:targets")]}
 
 
