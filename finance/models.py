@@ -110,6 +110,7 @@ class Loan(BaseModel):
     granted_on = models.DateField(_("granted on"))
     due_on = models.DateField(_("due on"))
     status = models.CharField(_("status"), max_length=10, choices=LoanStatus.choices, default=LoanStatus.GRANTED)
+    period_open_fields = ("status",)  # a loan of a locked quarter is still repaid (or overdue) later
     interest_subsidy = MoneyField(_("interest subsidy (yuan)"))
     risk_compensation = MoneyField(_("risk compensation (yuan)"))
 

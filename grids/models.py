@@ -135,6 +135,9 @@ class GridEvent(BaseModel):
     closed_at = models.DateTimeField(_("closed at"), null=True, blank=True)
     closed_by = models.CharField(_("closed by"), max_length=50, blank=True)
 
+    # an event reported in a locked quarter is still handled and closed later
+    period_open_fields = ("status", "assigned_at", "assigned_to", "resolved_at", "resolution", "closed_at", "closed_by")
+
     scope_path = "grid__village__township"
 
     class Meta:

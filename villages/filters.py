@@ -62,6 +62,24 @@ class VillageFilterSet(PortalFilterSet):
         label=_("not visited in survey round"),
     )
 
+    # What a township's quarter checklist finds missing (wenshang.closing.checklist)
+    no_income_year = django_filters.NumberFilter(method="filter_no_income_year", label=_("without collective income of year"))
+    no_grid = django_filters.BooleanFilter(field_name="grids", method="filter_no_grid", label=_("not divided into grids"))
+    no_secretary_on = django_filters.DateFilter(field_name="secretaries__start_date", method="filter_no_secretary_on",
+                                                label=_("without a serving party secretary on"))
+
+    def filter_no_income_year(self, queryset, name, value):
+        return queryset.exclude(incomes__year=value) if value else queryset
+
+    def filter_no_grid(self, queryset, name, value):
+        return queryset.filter(grids__isnull=True) if value else queryset
+
+    def filter_no_secretary_on(self, queryset, name, value):
+        if not value:
+            return queryset
+        serving = Q(secretaries__start_date__lte=value) & (Q(secretaries__end_date__isnull=True) | Q(secretaries__end_date__gte=value))
+        return queryset.exclude(pk__in=queryset.model._base_manager.filter(serving).values("pk"))
+
     def filter_paired(self, queryset, name, value):
         if value is None:
             return queryset
@@ -153,6 +171,13 @@ class SurveyProblemFilterSet(PortalFilterSet):
     # Overdue as on the coverage board: not closed, and the deadline before the reference date
     # (today, or the date the data run to if that is earlier).
     overdue = django_filters.BooleanFilter(method="filter_overdue", label=_("overdue"))
+    due_by = django_filters.DateFilter(field_name="deadline", lookup_expr="lte", label=_("due by"))
+    closed = django_filters.BooleanFilter(method="filter_closed", label=_("closed"))
+
+    def filter_closed(self, queryset, name, value):
+        if value is None:
+            return queryset
+        return queryset.filter(status=ProblemStatus.CLOSED) if value else queryset.exclude(status=ProblemStatus.CLOSED)
 
     def filter_overdue(self, queryset, name, value):
         if value is None:

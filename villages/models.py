@@ -259,6 +259,7 @@ class Project(BaseModel):
     )
     investment = MoneyField(_("investment (yuan)"))
     jobs = models.PositiveIntegerField(_("jobs created"), default=0)
+    period_open_fields = ("status", "end_date", "jobs")  # a project started in a locked quarter goes on
     income_added = MoneyField(_("income added per year (yuan)"))
     start_date = models.DateField(_("start date"), null=True, blank=True)
     end_date = models.DateField(_("end date"), null=True, blank=True)

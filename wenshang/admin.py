@@ -72,6 +72,7 @@ class FrozenValueAdmin(ReadOnlyAdmin):
 
 @admin.register(Correction)
 class CorrectionAdmin(ReadOnlyAdmin):
+    exclude = ("data",)  # the values asked for, personal numbers in full: applied on approval, never shown
     list_display = ("pk", "township", "year", "quarter", "action", "object_repr", "state", "requested_at")
     list_filter = ("state",)
     list_select_related = ("township",)

@@ -12,8 +12,7 @@ from django.urls import reverse
 from finance.models import Homestead, Loan
 from grids.models import Grid
 from tests.factories import FACTORIES, make
-from wenshang.closing import checklist, services
-from wenshang.closing.history import as_it_stood
+from wenshang.closing import checklist, history, services
 from wenshang.closing.models import Close, Correction, FrozenValue
 from wenshang.closing.views import _raw, apply, config_for
 from wenshang.web import figures
@@ -32,16 +31,25 @@ def close_q1(admin_user, *townships):
 
 
 def frozen_equals_rows(snapshot, county_id):
-    """Each metric's frozen value = its rows' count or sum, as they stood when ``snapshot`` was made."""
-    values = {v.key: v.value for v in FrozenValue.objects.filter(snapshot=snapshot)}
+    """Each metric's frozen value, the county's and each township's, = its rows' count or sum as they
+    stood at the close, with the approved corrections up to ``snapshot`` (a revision) applied."""
+    close = snapshot.close
+    first = close.snapshots.order_by("revision").first()
+    keep = history.correction_sources(close, snapshot.made_at)
+    values = {v.key: v for v in FrozenValue.objects.filter(snapshot=snapshot)}
+    townships = list(close.county.townships.values_list("pk", flat=True))
     checked = 0
     for key, m in figures.metrics().items():
         if m.kind in figures.SPECIAL:
             continue
-        with as_it_stood(m.get_model(), snapshot.made_at):
-            raw = m.raw_value(as_of=Q1_END if (m.date or m.as_of) else None, county=county_id)
-        expected = Decimal(str(raw)) if raw is not None else None
-        assert values[key] == expected, (key, values[key], expected)
+        as_of = Q1_END if (m.date or m.as_of) else None
+        with history.as_it_stood(m.get_model(), first.made_at, keep=keep):
+            raw = m.raw_value(as_of=as_of, county=county_id)
+            by_township = {t: m.raw_value(township=t, as_of=as_of) for t in townships} if m.township_path and not m.county_only else {}
+        assert values[key].value == (Decimal(str(raw)) if raw is not None else None), (key, values[key].value, raw)
+        for t, expected in by_township.items():
+            got = values[key].townships.get(str(t))
+            assert Decimal(str(got or 0)) == Decimal(str(expected or 0)), (key, t, got, expected)
         checked += 1
     return checked
 
@@ -55,8 +63,11 @@ def test_every_frozen_figure_equals_its_rows_as_they_stood(admin_user, township_
     close = close_q1(admin_user, township_a, township_b)
     first = close.snapshots.get()
     assert frozen_equals_rows(first, close.county_id) > 50
-    # After the close: a correction changes a loan, another deletes a parcel, a grid is added (of no
-    # date) and a loan of the next quarter: the first revision's rows are still those of the close.
+    # After the close: a grid is added (of no date) and a loan of the next quarter, then a correction
+    # changes a loan and another deletes a parcel: each revision counts the close's rows with the
+    # corrections approved by then, and nothing else.
+    make(Grid, township_a, 900)
+    make(Loan, township_a, 901, granted_on=dt.date(2024, 5, 1))
     for record, action in ((loan, "update"), (parcel, "delete")):
         c = Correction.objects.create(year=2024, quarter=1, township=township_a, county=township_a.county,
                                       content_type_id=_ct(record), object_id=str(record.pk), action=action, reason="更正", data={})
@@ -65,8 +76,6 @@ def test_every_frozen_figure_equals_its_rows_as_they_stood(admin_user, township_
             c.data = form_data
             c.save()
         services.decide_correction(user=admin_user, correction=c, approve=True, apply=lambda c=c: apply(c, admin_user))
-    make(Grid, township_a, 900)
-    make(Loan, township_a, 901, granted_on=dt.date(2024, 5, 1))
     assert Loan.objects.get(pk=loan.pk).amount == Decimal("1.00") and not Homestead.objects.filter(pk=parcel.pk).exists()
     snapshots = list(close.snapshots.order_by("revision"))
     assert [s.revision for s in snapshots] == [1, 2, 3]
@@ -74,6 +83,8 @@ def test_every_frozen_figure_equals_its_rows_as_they_stood(admin_user, township_
         frozen_equals_rows(snapshot, close.county_id)
     amounts = [FrozenValue.objects.get(snapshot=s, key="loans_amount").value for s in snapshots]
     assert amounts[0] - amounts[1] == loan.amount - Decimal("1.00")
+    grids = [FrozenValue.objects.get(snapshot=s, key="grids").value for s in snapshots]
+    assert grids[0] == grids[1] == grids[2] == Grid.objects.count() - 1  # the grid added since revises nothing
 
 
 def _ct(record):

@@ -137,15 +137,16 @@ def test_an_official_walks_from_the_county_to_a_village_and_the_map(demo, live_s
     page.wait_for_url(re.compile(r"/finance/loans/\?granted_after=2024-01-01&granted_before=2024-12-31&township=\d+$"))
     assert count_shown(page) > 0 and achieved > 0
 
-    # Every figure by period: a past value opens the records as they stood then.
+    # Every figure by period: a past value opens the records as they stood then (the pilot's quarter,
+    # closed in the demo: as they stood at its close, the figure frozen then).
     page.goto(f"{base}/")
     page.click("#open-periods")
     page.wait_for_url(re.compile(r"/dashboard/periods/\?period=2024Q2$"))
     pilot = page.locator('tr[data-figure="homestead_parcels"] td:nth-child(5) a')
     then = int(pilot.get_attribute("data-value"))
     pilot.click()
-    page.wait_for_url(re.compile(r"figure=homestead_parcels&as_of=2021-03-31"))
-    assert page.locator("#as-of-notice").is_visible()
+    page.wait_for_url(re.compile(r"figure=homestead_parcels&frozen=\d+"))
+    assert page.locator("#frozen-notice").is_visible()
     assert count_shown(page) == then < expected["homestead_parcels"]
 
     assert page.console_errors == []

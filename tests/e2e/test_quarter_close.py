@@ -118,6 +118,11 @@ def test_the_quarter_cycle(live_server, browser, shots, make_user, township_a, t
     row = parcel_row(village_a.code, 1, 调查日期="2024-05-05")
     write_csv(tmp_path / "parcels.csv", table(list(row), [row]))
     assert not imports.import_file("homesteads", tmp_path / "parcels.csv", clerk).ok
+    county_page.goto(f"{base}/admin/finance/loan/{loan.pk}/change/")
+    county_page.fill("#id_amount", "777")
+    county_page.click("input[name=_save]")
+    county_page.wait_for_selector(".messagelist")
+    assert "2024年第2季度" in county_page.content() and Loan.objects.get(pk=loan.pk).amount == loan.amount
     county_page.goto(f"{base}/admin/finance/loan/{loan.pk}/delete/")
     county_page.click("input[type=submit]")
     county_page.wait_for_selector(".messagelist")

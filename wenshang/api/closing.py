@@ -5,7 +5,7 @@ from django.apps import apps
 from django.http import Http404, QueryDict
 from django.shortcuts import get_object_or_404
 from django.utils.translation import gettext as _
-from drf_spectacular.utils import OpenApiParameter, extend_schema, inline_serializer
+from drf_spectacular.utils import OpenApiParameter, extend_schema, extend_schema_view, inline_serializer
 from rest_framework import exceptions, permissions, serializers
 from rest_framework.response import Response
 from rest_framework.views import APIView
@@ -15,7 +15,7 @@ from wenshang.api.views import TouchTokenMixin
 from wenshang.closing import checklist, services, todos
 from wenshang.closing.models import Correction, Submission, period_of
 from wenshang.closing.views import apply, config_for, form_values
-from wenshang.kernel.scope import county_id_of, township_id_of
+from wenshang.kernel.scope import can, county_id_of, township_id_of
 
 TAGS = ["quarter-close"]
 
@@ -202,9 +202,15 @@ class CorrectionsView(ClosingView):
         action = data.get("action")
         if action not in Correction.Action.values:
             raise exceptions.ValidationError({"action": [_("Choose create, update or delete.")]})
+        right = {"create": "add", "update": "change", "delete": "delete"}[action]
+        if not can(request.user, right, model):  # a request asks for a change the caller could make but for the lock
+            raise exceptions.PermissionDenied(_("You may not change these records."))
         stored = None
         if action != Correction.Action.CREATE:
-            stored = get_object_or_404(cfg.queryset(request.user, "view"), pk=data.get("object_id"))
+            object_id = str(data.get("object_id", ""))
+            if not object_id.isdigit():
+                raise exceptions.ValidationError({"object_id": [_("Send the record's id.")]})
+            stored = get_object_or_404(cfg.queryset(request.user, right), pk=int(object_id))
         values = data.get("data") or {}
         record, changes = stored, {}
         if action != Correction.Action.DELETE:
@@ -239,8 +245,8 @@ class CorrectionDecisionView(ClosingView):
     def post(self, request, id):  # noqa: A002 - the path's name, as the entities' {id}
         c = get_object_or_404(Correction.objects.restrict(request.user, "view"), pk=id)
         data = request.data if isinstance(request.data, dict) else {}
-        services.decide_correction(user=request.user, correction=c, approve=self.approve, note=str(data.get("note", "")),
-                                   apply=lambda: apply(c, request.user))
+        c = services.decide_correction(user=request.user, correction=c, approve=self.approve, note=str(data.get("note", "")),
+                                       apply=lambda: apply(c, request.user))
         return Response(CorrectionSerializer(c).data)
 
 
@@ -260,9 +266,10 @@ class TodosView(ClosingView):
 def step_view(step):
     """The view of one step (its own operation in the schema)."""
     view = type(f"Quarter{step.title()}View", (QuarterActionView,), {"step": step})
-    return extend_schema(operation_id=f"closing_quarter_{step}")(view)
+    return extend_schema_view(post=extend_schema(operation_id=f"closing_quarter_{step}"))(view)
 
 
 def decision_view(approve):
     view = type("CorrectionApproveView" if approve else "CorrectionRejectView", (CorrectionDecisionView,), {"approve": approve})
-    return extend_schema(operation_id="closing_corrections_approve" if approve else "closing_corrections_reject")(view)
+    name = "closing_corrections_approve" if approve else "closing_corrections_reject"
+    return extend_schema_view(post=extend_schema(operation_id=name))(view)

@@ -34,9 +34,9 @@ def _field_name(model):
 
 def locked(pairs, using="default"):
     """The first of ``pairs`` ((township id or None, county id or None, period)) that is locked, as
-    (period, place name), or None. At most two queries, none for quarters not yet over."""
+    (period, place name), or None. At most two queries, none for quarters still to come."""
     now = periods.current_period()
-    pairs = {p for p in pairs if p[2] is not None and p[2] < now}
+    pairs = {p for p in pairs if p[2] is not None and p[2] <= now}
     by_township = {(t, p) for t, _c, p in pairs if t is not None}
     by_county = {(c, p) for t, c, p in pairs if t is None and c is not None}
     if by_township:
@@ -74,7 +74,7 @@ def _value_periods(model, values_list, using):
                 out.append(KeyError)
                 continue
             value = values[field.attname]
-            out.append(_to_period(periods.quarter_of_value(value, is_year or rest == "year")))
+            out.append(_to_period(periods.quarter_of_value(value, is_year)))
         return out
     ids = {values[field.attname] for values in values_list if values is not None and values.get(field.attname) is not None}
     found = dict(field.related_model._base_manager.using(using).filter(pk__in=ids).values_list("pk", rest)) if ids else {}
@@ -85,6 +85,11 @@ def _value_periods(model, values_list, using):
         else:
             out.append(_to_period(periods.quarter_of_value(found.get(values[field.attname]), is_year)))
     return out
+
+
+def _changed(change):
+    before, after = change.before or {}, change.after or {}
+    return {k for k in set(before) | set(after) if before.get(k) != after.get(k)}
 
 
 def _stored_periods(model, pks, using):
@@ -99,6 +104,11 @@ def _heard(sender, changes, using, **kwargs):
     spec = periods.period_path(sender)
     if spec is None:  # no date: its state at a close is kept by the frozen figures and the change log
         return
+    open_fields = {sender._meta.get_field(name).attname for name in sender.period_open_fields}
+    if open_fields:  # a change of the record's later life only (a loan repaid) is not the locked quarter's
+        changes = [c for c in changes if not (c.action == "update" and _changed(c) <= open_fields)]
+        if not changes:
+            return
     found = {}  # pk -> set of periods
     befores = _value_periods(sender, [c.before for c in changes], using)
     afters = _value_periods(sender, [c.after for c in changes], using)
@@ -149,8 +159,8 @@ def make_checker():
                     value = getattr(value, part, None)
         else:
             value = getattr(obj, field.attname)
-        period = _to_period(periods.quarter_of_value(value, spec[1] or rest == "year"))
-        if period is None or period >= periods.current_period():
+        period = _to_period(periods.quarter_of_value(value, spec[1]))
+        if period is None or period > periods.current_period():
             return
         key = (township_id_of(obj), county_id_of(obj), period)
         if key not in memo:

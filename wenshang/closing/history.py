@@ -13,11 +13,26 @@ from django.contrib.contenttypes.models import ContentType
 from django.db import transaction
 from django.db.models import Q
 
-from wenshang.closing.models import Snapshot
+from wenshang.closing.models import Correction, Snapshot
 from wenshang.closing.selectors import counties
 from wenshang.kernel.models import ObjectChange
 from wenshang.kernel.routers import primary_reads
 from wenshang.web import figures, portal
+
+
+def correction_sources(close, up_to=None):
+    """The change-log sources of the approved corrections of ``close``'s quarter (up to the one a
+    revision was made for): the changes a revision counts."""
+    qs = Correction.objects.filter(county_id=close.county_id, period=close.period, state=Correction.State.APPROVED)
+    if up_to is not None:
+        qs = qs.filter(decided_at__lte=up_to)
+    return [f"correction:{pk}" for pk in qs.values_list("pk", flat=True)]
+
+
+def corrected_models(close):
+    """The models of the approved corrections of ``close``'s quarter."""
+    ids = Correction.objects.filter(county_id=close.county_id, period=close.period, state=Correction.State.APPROVED)
+    return {ContentType.objects.get_for_id(pk).model_class() for pk in ids.values_list("content_type", flat=True).distinct()}
 
 
 def _values(model, data):
@@ -26,10 +41,12 @@ def _values(model, data):
     return {name: fields[name].to_python(value) for name, value in (data or {}).items() if name in fields}
 
 
-def changes_since(model, moment, using="default"):
-    """{pk: (oldest action since ``moment``, the values then)} of ``model``'s records changed since."""
+def changes_since(model, moment, using="default", keep=()):
+    """{pk: (oldest action since ``moment``, the values then)} of ``model``'s records changed since
+    (but by the change-log sources ``keep``: approved corrections, which a revision counts)."""
     content_type = ContentType.objects.db_manager(using).get_for_model(model)
     entries = (ObjectChange.objects.using(using).filter(content_type=content_type, time__gt=moment)
+               .exclude(source__in=list(keep))
                .order_by("-time", "-pk").values_list("object_id", "action", "prechange_data"))
     pk_field = model._meta.pk
     out = {}
@@ -42,9 +59,10 @@ def changes_since(model, moment, using="default"):
 
 
 @contextmanager
-def as_it_stood(model, moment, using="default"):
-    """Inside: ``model``'s rows as they stood at ``moment`` (reads on the primary, rolled back after)."""
-    found = changes_since(model, moment, using)
+def as_it_stood(model, moment, using="default", keep=()):
+    """Inside: ``model``'s rows as they stood at ``moment`` (with the changes of the sources ``keep``
+    since: approved corrections), read on the primary, rolled back after."""
+    found = changes_since(model, moment, using, keep)
     with primary_reads(), transaction.atomic(using=using):
         savepoint = transaction.savepoint(using=using)
         try:
@@ -81,10 +99,12 @@ def frozen_drill(request, model):
     snapshot = Snapshot.objects.select_related("close__county").filter(pk=frozen).first()
     if snapshot is None or snapshot.close.county not in counties(request.user):
         return None
-    end = snapshot.close.end_date
+    close = snapshot.close
+    end = close.end_date
     condition = m.condition() & (m.as_of_condition(end) if (m.date or m.as_of) else Q())
     label = figures.catalogue()[key].label if key in figures.catalogue() else key
-    return label, snapshot, condition, as_it_stood(model, snapshot.made_at)
+    first = close.snapshots.order_by("revision").first()
+    return label, snapshot, condition, as_it_stood(model, first.made_at, keep=correction_sources(close, snapshot.made_at))
 
 
 portal.use_history(frozen_drill)

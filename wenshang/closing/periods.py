@@ -1,5 +1,6 @@
 """Which quarter a record belongs to: the date its figures are counted by (``metrics.py``; a model may
-name another with ``period_date``), a year counting as its fourth quarter; a record of no date
+name another with ``period_date``), a year's record counting with the first quarter of the next
+year (when its figures are entered and reported); a record of no date
 belongs to the quarter in which it was last changed (see ``wenshang.closing.guard``)."""
 import datetime as dt
 from functools import cache
@@ -42,8 +43,11 @@ def quarter_of_value(value, is_year):
     """(year, quarter) of a date, a datetime or a year (its fourth quarter); None for no value."""
     if value is None or value == "":
         return None
-    if is_year:
-        return int(value), 4
+    if is_year:  # a year's figures are entered after it ends: with the first quarter of the next year
+        if isinstance(value, str) and "-" in value:
+            value = parse_date(value[:10])
+        year = value.year if isinstance(value, dt.date) else int(value)
+        return year + 1, 1
     if isinstance(value, str):
         value = parse_datetime(value) or parse_date(value) if "T" in value or " " in value else parse_date(value)
         if value is None:

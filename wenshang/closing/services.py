@@ -12,7 +12,7 @@ from django.dispatch import Signal
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from wenshang.closing import checklist
+from wenshang.closing import checklist, history
 from wenshang.closing.guard import make_checker
 from wenshang.closing.models import Close, Correction, FrozenValue, Snapshot, Submission, SubmissionEvent, period_of
 from wenshang.kernel import locks, privacy
@@ -56,7 +56,11 @@ def may_review(user, county_id):
         return False
     if user.is_superuser:
         return True
-    return user.role == Role.ADMIN and user.township_id is None and user.county_id in (None, county_id)
+    if user.role != Role.ADMIN or user.township_id is not None:
+        return False
+    # the county's administrators; an administrator of the whole portal (no county, no city) too,
+    # not a city's: the city sees its counties' states, the counties decide
+    return user.county_id == county_id or (user.county_id is None and user.city_id is None)
 
 
 def may_submit(user, township):
@@ -68,11 +72,15 @@ def may_submit(user, township):
 
 
 # -- the submission -----------------------------------------------------------------------------------
-def submission(township, year, quarter):
-    """The township's submission of a quarter (made, not yet submitted, when first asked for)."""
-    found, _created = Submission.objects.get_or_create(
-        township=township, period=period_of(year, quarter),
-        defaults={"year": year, "quarter": quarter, "county_id": township.county_id})
+def submission(township, year, quarter, create=False):
+    """The township's submission of a quarter: its row, or (not yet submitted) a new one, saved only
+    with ``create`` (a submission being made): reading a quarter writes nothing."""
+    found = Submission.objects.filter(township=township, period=period_of(year, quarter)).first()
+    if found is None:
+        found = Submission(township=township, county_id=township.county_id, year=year, quarter=quarter,
+                           period=period_of(year, quarter))
+        if create:
+            found.save()
     return found
 
 
@@ -94,7 +102,7 @@ def submit(*, user, township, year, quarter, note="", reasons=None):
     if missing:
         raise ValidationError(missing)
     with transaction.atomic():
-        sub = Submission.objects.select_for_update().get(pk=submission(township, year, quarter).pk)
+        sub = Submission.objects.select_for_update().get(pk=submission(township, year, quarter, create=True).pk)
         if sub.state not in (Submission.State.OPEN, Submission.State.RETURNED):
             raise ValidationError(_("This quarter was already submitted (%(state)s).") % {"state": sub.get_state_display()})
         sub.state = Submission.State.SUBMITTED
@@ -111,6 +119,9 @@ def submit(*, user, township, year, quarter, note="", reasons=None):
 def _decide(user, sub, to_state, action, comment):
     if not may_review(user, sub.county_id):
         raise PermissionDenied
+    if sub.pk is None:
+        raise ValidationError(_("Only a submitted quarter can be reviewed; this one is “%(state)s”.") % {
+            "state": sub.get_state_display()})
     with transaction.atomic():
         sub = Submission.objects.select_for_update().get(pk=sub.pk)
         if sub.state != Submission.State.SUBMITTED:
@@ -140,7 +151,9 @@ def return_(*, user, submission, comment):
 
 # -- the close --------------------------------------------------------------------------------------
 def close_if_complete(county, year, quarter, announce=True, values=None):
-    """Close the quarter once every township of the county is approved: freeze its figures."""
+    """Close the quarter once every township of the county is approved: freeze its figures. The
+    county's row is locked first: two last approvals at once close it once, and surely."""
+    type(county).objects.select_for_update().filter(pk=county.pk).first()
     townships = county.townships.count()
     approved = Submission.objects.filter(county=county, period=period_of(year, quarter), state=Submission.State.APPROVED).count()
     if approved < townships or Close.objects.filter(county=county, period=period_of(year, quarter)).exists():
@@ -150,12 +163,29 @@ def close_if_complete(county, year, quarter, announce=True, values=None):
 
 
 def freeze(close, reason="", correction=None, announce=True, values=None):
-    """A new revision of ``close``'s frozen figures, from the records as they stand now; ``announce``:
-    tell who makes the official report (``quarter_closed``, after commit); ``values``: the figures
-    already counted as of the quarter's end (``figures.values_as_of``)."""
-    last = close.snapshots.order_by("-revision").values_list("revision", flat=True).first() or 0
-    snap = Snapshot.objects.create(close=close, revision=last + 1, made_at=timezone.now(), reason=reason, correction=correction)
-    values = values if values is not None else figures.values_as_of(close.end_date, close.county_id)
+    """A new revision of ``close``'s frozen figures; ``announce``: tell who makes the official report
+    (``quarter_closed``, after commit); ``values``: the figures already counted as of the quarter's
+    end (``figures.values_as_of``).
+
+    The first revision counts the records as they stand at the close. A later one (``correction``)
+    counts them as they stood at the close with the approved corrections of the quarter applied, and
+    nothing else that changed since (a grid added since does not revise the count of grids): the
+    models the corrections changed are counted again that way, every other figure is the previous
+    revision's."""
+    previous = close.snapshots.order_by("-revision").first()
+    snap = Snapshot.objects.create(close=close, revision=(previous.revision if previous else 0) + 1, made_at=timezone.now(),
+                                   reason=reason, correction=correction)
+    if values is None and previous is None:
+        values = figures.values_as_of(close.end_date, close.county_id)
+    elif values is None:
+        values = {v.key: (v.value, v.townships, v.villages) for v in previous.values.all()}
+        models = history.corrected_models(close)
+        keys = [k for k, m in figures.metrics().items() if m.get_model() in models and k in values]
+        first = close.snapshots.order_by("revision").first()
+        for model in models:
+            with history.as_it_stood(model, first.made_at, keep=history.correction_sources(close)):
+                values.update(figures.values_as_of(close.end_date, close.county_id,
+                                                   [k for k in keys if figures.metric(k).get_model() is model]))
     FrozenValue.objects.bulk_create([
         FrozenValue(snapshot=snap, key=key, value=value, townships=_json(by_township), villages=_json(by_village))
         for key, (value, by_township, by_village) in values.items()
@@ -177,6 +207,7 @@ def request_correction(*, user, record, action, data, changes, reason, period, t
     from_model = type(record)
     personal = privacy.personal_fields(from_model)  # type: ignore[arg-type]  # shown to readers: masked
     changes = {name: [personal[name](v) if name in personal and v else v for v in pair] for name, pair in changes.items()}
+    changes = {name: pair for name, pair in changes.items() if pair[0] != pair[1]}  # a masked number sent back: unchanged
     return Correction.objects.create(
         year=period[0], quarter=period[1], township=township, county=county,
         content_type=ContentType.objects.get_for_model(from_model), object_id=str(record.pk or ""),
@@ -188,9 +219,10 @@ def decide_correction(*, user, correction, approve, note="", apply):
     """Approve (``apply()`` makes the change, past the lock, logged as the request's) or reject."""
     if not may_review(user, correction.county_id):
         raise PermissionDenied
-    if correction.state != Correction.State.PENDING:
-        raise ValidationError(_("This request was already decided."))
     with transaction.atomic():
+        correction = Correction.objects.select_for_update().get(pk=correction.pk)  # two decisions at once: one
+        if correction.state != Correction.State.PENDING:
+            raise ValidationError(_("This request was already decided."))
         if approve:
             with locks.correcting(correction), actor(user, f"correction:{correction.pk}"):
                 apply()

@@ -106,7 +106,7 @@ def _township(user, pk):
 @login_required
 def submission(request, township, year, quarter):
     t = _township(request.user, township)
-    if not (1 <= quarter <= 4) or not services.ended(year, quarter):
+    if not (2000 <= year <= 2100 and 1 <= quarter <= 4) or not services.ended(year, quarter):
         raise Http404
     sub = services.submission(t, year, quarter)
     items = checklist.items(t, year, quarter)
@@ -147,7 +147,7 @@ def submission(request, township, year, quarter):
         "compared": compared, "deadline": services.deadline(year, quarter), "overdue": services.overdue(sub),
         "may_submit": services.may_submit(request.user, t) and sub.state in (Submission.State.OPEN, Submission.State.RETURNED),
         "may_review": services.may_review(request.user, t.county_id) and sub.state == Submission.State.SUBMITTED,
-        "events": sub.events.all(), "period_label": sub.period_label,
+        "events": sub.events.all() if sub.pk else [], "period_label": sub.period_label,
         "breadcrumbs": [(t.county.name, reverse("closing:board") + f"?period={year}Q{quarter}"), (t.name, request.path)],
     })
 
@@ -214,10 +214,14 @@ def apply(correction, user):
     """Make the change a correction asks for, through the record's own form and service."""
     model = correction.content_type.model_class()
     cfg = config_for(model)
+    obj = model()
+    if correction.action != Correction.Action.CREATE:
+        obj = model._base_manager.filter(pk=correction.object_id).first()
+        if obj is None:
+            raise ValidationError(_("The record of this request no longer exists."))
     if correction.action == Correction.Action.DELETE:
-        cfg.delete_object(model._base_manager.get(pk=correction.object_id), user)
+        cfg.delete_object(obj, user)
         return
-    obj = model._base_manager.get(pk=correction.object_id) if correction.action == Correction.Action.UPDATE else model()
     data = QueryDict(mutable=True)
     for key, values in correction.data.items():
         data.setlist(key, values if isinstance(values, list) else [values])

@@ -37,6 +37,9 @@ class BaseModel(models.Model):
     # The date that places a record in a quarter (a lookup; see ``wenshang.closing.periods``), when
     # not the date its figures are counted by (``metrics.py``).
     period_date = None
+    # The fields a record of a locked quarter may still change: its later life (a loan repaid, an
+    # event closed), which belongs to the quarter in which it happens, not to the record's own.
+    period_open_fields = ()
 
     class Meta:
         abstract = True
