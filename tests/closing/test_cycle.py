@@ -5,6 +5,7 @@ import datetime as dt
 from decimal import Decimal
 
 import pytest
+from django.contrib.contenttypes.models import ContentType
 from django.core.exceptions import PermissionDenied
 from django.db import transaction
 from django.urls import reverse
@@ -13,7 +14,7 @@ from finance.models import Homestead, Loan
 from tests.factories import make
 from tests.imports.conftest import parcel_row, table, write_csv
 from wenshang import imports
-from wenshang.closing import checklist, services
+from wenshang.closing import checklist, services, todos
 from wenshang.closing.models import Close, Correction, FrozenValue, Submission, SubmissionEvent
 from wenshang.kernel.locks import PeriodLocked
 from wenshang.kernel.models import ObjectChange
@@ -177,3 +178,14 @@ def test_every_frozen_figure_equals_its_rows_as_of_the_quarter_end(admin_user, t
                 got = Decimal(str(value.townships.get(str(t.pk), 0)))
                 raw = m.raw_value(township=t.pk, as_of=close.end_date if (m.date or m.as_of) else None) or 0
                 assert got == Decimal(str(raw)), (key, t)
+
+
+def test_the_county_s_to_dos_take_a_fixed_number_of_queries(admin_user, township_a, village_a, django_assert_num_queries):
+    loans = [make(Loan, township_a, n) for n in range(3)]
+    for loan in loans:
+        Correction.objects.create(year=2024, quarter=1, township=township_a, county=township_a.county, reason="更正",
+                                  content_type=ContentType.objects.get_for_model(Loan), object_id=str(loan.pk), action="delete")
+    todos.for_user(admin_user)  # the content types cached
+    with django_assert_num_queries(2):  # submissions to review, requests to decide (with their record type)
+        items = todos.for_user(admin_user)
+    assert sum(1 for i in items if i["kind"] == "decide") == 3

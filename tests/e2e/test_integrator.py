@@ -14,8 +14,8 @@ from tests.talent.helpers import id_number
 pytestmark = pytest.mark.django_db(transaction=True)
 
 
-def call(base, path, token, body=None):
-    request = urllib.request.Request(base + path, method="POST" if body is not None else "GET",
+def call(base, path, token, body=None, method=None):
+    request = urllib.request.Request(base + path, method=method or ("POST" if body is not None else "GET"),
                                      data=json.dumps(body).encode() if body is not None else None,
                                      headers={"Authorization": f"Bearer {token}", "Content-Type": "application/json"})
     try:

@@ -7,14 +7,13 @@ import datetime as dt
 import hashlib
 import json
 import re
-import urllib.error
-import urllib.request
 from decimal import Decimal
 
 import pytest
 
 from finance.models import Loan
 from tests.e2e.test_clerk import log_in
+from tests.e2e.test_integrator import call
 from tests.factories import make
 from tests.imports.conftest import parcel_row, table, write_csv
 from tests.reports.fixtures import reports_dir  # noqa: F401 - the reports' files in a temporary folder
@@ -27,16 +26,6 @@ from wenshang.reports.models import Report
 
 pytestmark = pytest.mark.django_db(transaction=True)
 IN_Q2 = dt.date(2024, 5, 10)
-
-
-def patch(base, path, token, body):
-    request = urllib.request.Request(base + path, method="PATCH", data=json.dumps(body).encode(),
-                                     headers={"Authorization": f"Bearer {token}", "Content-Type": "application/json"})
-    try:
-        with urllib.request.urlopen(request, timeout=10) as response:
-            return response.status, json.loads(response.read())
-    except urllib.error.HTTPError as exc:
-        return exc.code, json.loads(exc.read())
 
 
 def digest(path):
@@ -113,7 +102,7 @@ def test_the_quarter_cycle(live_server, browser, shots, make_user, township_a, t
     assert Loan.objects.get(pk=loan.pk).amount == loan.amount
     # The API, an import and the admin refuse too.
     token = create_token(name="寅寺镇系统", township=township_a, read_only=False)[1]
-    status, body = patch(base, f"/api/v1/finance/loans/{loan.pk}/", token, {"bank": "别的银行"})
+    status, body = call(base, f"/api/v1/finance/loans/{loan.pk}/", token, {"bank": "别的银行"}, method="PATCH")
     assert status == 400 and "2024" in json.dumps(body, ensure_ascii=False)
     row = parcel_row(village_a.code, 1, 调查日期="2024-05-05")
     write_csv(tmp_path / "parcels.csv", table(list(row), [row]))

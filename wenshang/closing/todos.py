@@ -38,7 +38,7 @@ def for_user(user):
             out.append({"kind": "review", "label": _("Review %(period)s of %(township)s") % {
                 "period": sub.period_label, "township": sub.township.name},
                 "url": _url("closing:submission", sub.township_id, sub.year, sub.quarter), "due": None})
-        for c in Correction.objects.restrict(user, "view").filter(state=Correction.State.PENDING):
+        for c in Correction.objects.restrict(user, "view").filter(state=Correction.State.PENDING).select_related("content_type"):
             out.append({"kind": "decide", "label": _("Decide correction request %(pk)s: %(record)s") % {"pk": c.pk, "record": c.object_repr or c.content_type.name},
                         "url": _url("closing:correction", c.pk), "due": None})
     return out
