@@ -9,15 +9,19 @@ from django.contrib.contenttypes.models import ContentType
 from django.core.exceptions import PermissionDenied
 from django.db import transaction
 from django.urls import reverse
+from openpyxl import load_workbook
 
 from finance.models import Homestead, Loan
 from tests.factories import make
 from tests.imports.conftest import parcel_row, table, write_csv
+from tests.reports.test_pdf_layout import bookmarks, contents, read
 from wenshang import imports
 from wenshang.closing import checklist, services, todos
 from wenshang.closing.models import Close, Correction, FrozenValue, Submission, SubmissionEvent
 from wenshang.kernel.locks import PeriodLocked
 from wenshang.kernel.models import ObjectChange
+from wenshang.reports import data as report_data
+from wenshang.reports import pdf, xlsx
 from wenshang.web import figures
 
 pytestmark = pytest.mark.django_db
@@ -133,21 +137,26 @@ def test_an_import_row_of_a_locked_quarter_is_a_problem(admin_user, staff_a, tow
     assert not Homestead.objects.exists()
 
 
+def request_amount(client, staff, loan, amount, reason):
+    """A clerk's correction request of a locked loan's amount, made on the loan's form."""
+    client.force_login(staff)
+    url = reverse("finance:loan_edit", args=[loan.pk])
+    form = client.get(url).context["form"]
+    data = {k: v for k, v in form.initial.items() if v is not None}
+    data.update(amount=amount, borrower_id_number=loan.borrower_id_number, borrower_phone=loan.borrower_phone,
+                correction_reason=reason, request_correction="1")
+    assert client.post(url, data).status_code == 302
+    return Correction.objects.latest("pk")
+
+
 def test_a_correction_request_is_applied_and_makes_a_revision(client, staff_a, admin_user, township_a, township_b, village_a):
     loan = make(Loan, township_a, **IN_Q1)
     approve(admin_user, township_a, township_b)
     close = Close.objects.get()
     first = FrozenValue.objects.get(snapshot__close=close, snapshot__revision=1, key="loans_amount")
     assert first.value == loan.amount
-    client.force_login(staff_a)
-    url = reverse("finance:loan_edit", args=[loan.pk])
-    form = client.get(url).context["form"]
-    data = {k: v for k, v in form.initial.items() if v is not None}
-    data.update(amount="12345.00", borrower_id_number=loan.borrower_id_number, borrower_phone=loan.borrower_phone,
-                correction_reason="金额录入错误", request_correction="1")
-    response = client.post(url, data)
-    correction = Correction.objects.get()
-    assert response.status_code == 302 and correction.state == Correction.State.PENDING
+    correction = request_amount(client, staff_a, loan, "12345.00", "金额录入错误")
+    assert correction.state == Correction.State.PENDING
     assert correction.changes["amount"][1] == "12345.00" and correction.period == 20241
     client.force_login(admin_user)
     assert str(correction.pk) in client.get(reverse("closing:todos")).content.decode()
@@ -189,3 +198,70 @@ def test_the_county_s_to_dos_take_a_fixed_number_of_queries(admin_user, township
     with django_assert_num_queries(2):  # submissions to review, requests to decide (with their record type)
         items = todos.for_user(admin_user)
     assert sum(1 for i in items if i["kind"] == "decide") == 3
+
+
+def test_the_official_report_is_made_from_the_snapshot_and_shows_revisions(client, staff_a, admin_user, township_a, township_b,
+                                                                           village_a, tmp_path):
+    """The official report's 六、季末锁定数据 lists the frozen figures of its revision (not today's
+    records), each revised one marked 修订 with its value at the close, in the PDF and the workbook."""
+    loan = make(Loan, township_a, **IN_Q1)
+    approve(admin_user, township_a, township_b)
+    close = Close.objects.get()
+    subject = report_data.subject_from_key("county")
+    at_close = report_data.collect(subject, 2024, 1, revision=1)["official"]
+    frozen = {v.key: v.value for v in FrozenValue.objects.filter(snapshot__close=close, snapshot__revision=1)}
+    catalogue = [k for k in figures.catalogue() if k in frozen]
+    assert [r["key"] for r in at_close["rows"]] == catalogue and not at_close["revised"]
+    assert all(Decimal(str(r["value"])) == frozen[r["key"]] for r in at_close["rows"])
+    make(Loan, township_b, granted_on=dt.date(2024, 7, 1))  # a later record (next quarter) changes no frozen figure
+    correction = request_amount(client, staff_a, loan, "12345.00", "金额录入错误")
+    client.force_login(admin_user)
+    client.post(reverse("closing:correction", args=[correction.pk]), {"action": "approve", "note": "同意"})
+    second = {v.key: v.value for v in FrozenValue.objects.filter(snapshot__close=close, snapshot__revision=2)}
+    changed = {k for k in catalogue if second[k] != frozen[k]}
+    assert changed  # the loan's amount is in a catalogue figure
+    report = report_data.collect(subject, 2024, 1, revision=2)
+    official = report["official"]
+    assert {r["key"] for r in official["rows"] if r["revised"]} == changed and official["revised"] == len(changed)
+    assert official["reason"] == "金额录入错误" and official["revision"] == 2
+    assert report_data.collect(subject, 2024, 1)["official"] is None  # a report that is not the official version
+    reader, pages = read(report, tmp_path / "official.pdf")
+    marks = bookmarks(reader)
+    assert len(marks) == len(pdf.outline_levels(report))  # the contents counts the new section
+    page = next(page for title, _, page in marks if title == "六、季末锁定数据")
+    assert "六、季末锁定数据" in pages[page - 1] and ("六、季末锁定数据", page) in contents(pages)[0]
+    text = "".join("".join(p) for p in pages)  # a paragraph's lines joined again
+    assert "正式版（关账数据第1次修订）" in text and "六、季末锁定数据" in text and "金额录入错误" in text
+    for row in (r for r in official["rows"] if r["revised"]):
+        assert f"修订（原 {row['first_shown']}）" in text
+    xlsx.build(report, tmp_path / "official.xlsx")
+    sheet = load_workbook(tmp_path / "official.xlsx")["锁定数据"]
+    marked = {r[1] for r in sheet.iter_rows(min_row=3, values_only=True) if r[4] == "修订"}
+    assert marked == {figures.catalogue()[k].label_zh for k in changed}
+
+
+def test_the_dashboard_marks_closed_quarters_at_once(client, staff_a, admin_user, township_a, township_b, village_a,
+                                                     django_capture_on_commit_callbacks):
+    """The dashboard's table by period marks a closed quarter 已锁定 (· 修订 once a correction revised it),
+    linked to every figure by period (the frozen values), as soon as it closes: the cached page is stale."""
+    loan = make(Loan, township_a, **IN_Q1)
+    client.force_login(admin_user)
+
+    def marks(url="/"):
+        response = client.get(url)
+        table = response.content.decode().split('id="period-table"')[1].split("</thead>")[0]
+        return response.context["previous_label"], response.context["previous_locked"], table
+
+    label, locked, table = marks()
+    assert "2024" in str(label) and locked is None and "已锁定" not in table  # 2024 Q2 against 2024 Q1, open
+    with django_capture_on_commit_callbacks(execute=True):
+        approve(admin_user, township_a, township_b)
+    _, locked, table = marks()
+    assert locked == 1 and "已锁定" in table and "修订" not in table
+    assert marks(reverse("dashboard:township", args=[township_a.pk]))[1] == 1
+    correction = request_amount(client, staff_a, loan, "12345.00", "金额录入错误")
+    client.force_login(admin_user)
+    with django_capture_on_commit_callbacks(execute=True):
+        client.post(reverse("closing:correction", args=[correction.pk]), {"action": "approve", "note": "同意"})
+    _, locked, table = marks()
+    assert locked == 2 and "已锁定 · 修订" in table

@@ -157,8 +157,8 @@ def test_dashboard_query_count_is_fixed(client, leader, yinsi):
     client.force_login(leader)
     # a township's has no banks' reports and one query for its place among the county's townships
     # (no change log: the cache key holds the scopes' versions, kept in the cache; the user's county and
-    # city come with the user)
-    for url, expected, warm_expected in (("/", 13, 2), (f"/dashboard/townships/{yinsi.pk}/", 14, 3)):
+    # city come with the user; one for the closed quarters among those shown)
+    for url, expected, warm_expected in (("/", 14, 2), (f"/dashboard/townships/{yinsi.pk}/", 15, 3)):
         cache.clear()
         with CaptureQueriesContext(connection) as cold:
             assert client.get(url).status_code == 200

@@ -9,6 +9,7 @@ each record lies; the aggregates add the townships whose figures changed through
 another (``aggregates.figures_changed``: a grid moved to another village moves its credit records)."""
 from django.db import transaction
 
+from wenshang.closing.services import quarter_closed
 from wenshang.dashboard import data
 from wenshang.kernel import changes
 from wenshang.web import aggregates
@@ -59,3 +60,11 @@ def _reads(model, attnames):
 
 changes.records_changed.connect(_changed, dispatch_uid="dashboard-records-changed")
 aggregates.figures_changed.connect(_figures_changed, dispatch_uid="dashboard-figures-changed")
+
+
+def _closed(sender, snapshot, **kwargs):
+    """A quarter closed or revised: its county's pages mark it (已锁定) and show its frozen figures."""
+    data.bump_scopes((), [snapshot.close.county_id], catalogue=True)
+
+
+quarter_closed.connect(_closed, dispatch_uid="dashboard-quarter-closed")

@@ -34,7 +34,7 @@ from django.utils.translation import gettext as _
 from finance.choices import LoanKind
 from villages.choices import ProjectKind, ProjectStatus, TargetIndicator, Tier
 from villages.models import City, County, Township, Village
-from wenshang.closing.selectors import frozen_figures
+from wenshang.closing.selectors import closed_quarters, frozen_figures
 from wenshang.dashboard import data as dash
 from wenshang.dashboard import geo, targets
 from wenshang.kernel import formats
@@ -252,7 +252,7 @@ def dashboard(request, township, county=None):
     if page is None:
         data = dash.get(t, key=data_key, county=c)
         with county_links(page_c):
-            context = view_model(township, data, wanted, big)
+            context = view_model(township, data, wanted, big, county=c)
             year = data["as_of"].year
             units = [(r["pk"], r["name"], r["code"]) for r in data["ranking"]]
             target_data = targets.get(year, t, key=data_key, units=units, county=page_c)  # 2 queries
@@ -269,8 +269,9 @@ def dashboard(request, township, county=None):
                                                         "breadcrumbs": breadcrumbs(township, county, request.user)})
 
 
-def view_model(township, data, wanted, big):
-    """Everything the dashboard's content shows: labels, values as read, links."""
+def view_model(township, data, wanted, big, county=None):
+    """Everything the dashboard's content shows: labels, values as read, links (``county``: the county
+    shown or the township's, whose closed quarters are marked 已锁定)."""
     t = township.pk if township is not None else None
     values = data["figures"]
     info = figures.catalogue()
@@ -377,6 +378,7 @@ def view_model(township, data, wanted, big):
         return list_url({"collective_income": "collective-incomes", "pairing_income": "pairing-outcomes"}[key],
                         [("year", y)] + scope)
 
+    locked = closed_quarters(county_of(township, county), {period, dash.previous(period), pilot})  # {quarter: revision}
     for row in dash.period_table(data, period, pilot):
         label, unit = labels[row["key"]]
         period_rows.append({
@@ -402,6 +404,8 @@ def view_model(township, data, wanted, big):
         "period_label": _("%(year)s Q%(quarter)s") % {"year": period[0], "quarter": period[1]},
         "previous_label": _("%(year)s Q%(quarter)s") % dict(zip(("year", "quarter"), dash.previous(period))),
         "pilot_label": _("%(year)s Q%(quarter)s") % {"year": pilot[0], "quarter": pilot[1]},
+        "period_locked": locked.get(period), "previous_locked": locked.get(dash.previous(period)),
+        "pilot_locked": locked.get(pilot),
         "period_rows": period_rows,
         "ranking": ranking(data, t),
         "big": big,
@@ -605,6 +609,15 @@ NOT_COMPARED = {
 }
 
 
+def county_of(township, county):
+    """The county whose quarters a page shows: the township's, the one shown, or a database's only county."""
+    county_id = township.county_id if township is not None else county
+    if county_id is None:  # a database of one county: its county
+        only = list(County.objects.values_list("pk", flat=True)[:2])
+        county_id = only[0] if len(only) == 1 else None
+    return county_id
+
+
 def comparison_rows(township, data, data_key, period, pilot, county=None):
     """Every figure of the catalogue at the end of ``period``, of the quarter before and of the pilot's
     first quarter, with the growth and, for each of the three values, the list of the rows it counts
@@ -616,10 +629,7 @@ def comparison_rows(township, data, data_key, period, pilot, county=None):
         if agri is not None:
             compared = {**compared, "agri_loan_balance": agri}
     ends = {"value": period, "previous": dash.previous(period), "pilot": pilot}
-    county_id = township.county_id if township is not None else county
-    if county_id is None:  # a database of one county: its county
-        only = list(County.objects.values_list("pk", flat=True)[:2])
-        county_id = only[0] if len(only) == 1 else None
+    county_id = county_of(township, county)
     frozen = frozen_figures(county_id, set(ends.values()), t) if county_id is not None else {}
     rows = []
     for key, fig in figures.catalogue().items():

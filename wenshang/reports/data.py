@@ -30,6 +30,8 @@ from villages.models import (
     Township,
     Village,
 )
+from wenshang.closing.selectors import revision_figures
+from wenshang.kernel import formats
 from wenshang.kernel.periods import previous_quarter, quarter_dates, quarter_of, reference_date  # noqa: F401  (data.quarter_of …)
 from wenshang.web import figures
 
@@ -313,8 +315,34 @@ def heading(subject, year, quarter):
     }
 
 
-def collect(subject, year, quarter, progress=None):
-    """Everything the report shows (plain data). ``progress(done, total)`` is called as villages are read."""
+CHAIN_ZH = {"organization": "组织链", "industry": "产业链", "talent": "人才链"}
+
+
+def official_figures(subject, year, quarter, revision):
+    """The official report's frozen figures (a county's closed quarter, at ``revision``): the
+    catalogue's figures as the snapshot holds them, in the catalogue's order, each marked when a
+    correction revised it since the close (``first_shown``: what it was then); None when the
+    quarter has no such revision."""
+    if subject.scope != "county" or subject.county_id is None or revision is None:
+        return None
+    found = revision_figures(subject.county_id, year, quarter, revision)
+    if found is None:
+        return None
+    rows = []
+    for key, fig in figures.catalogue().items():
+        if key not in found["values"]:
+            continue
+        value, first = found["values"][key], found["first"].get(key)
+        rows.append({"key": key, "chain": CHAIN_ZH.get(fig.chain, fig.chain), "label": fig.label_zh, "unit": fig.unit,
+                     "value": value, "shown": formats.figure(value, fig.unit), "revised": first != value,
+                     "first": first, "first_shown": formats.figure(first, fig.unit) if first != value else ""})
+    return {**{k: found[k] for k in ("revision", "closed_at", "made_at", "reason")}, "rows": rows,
+            "revised": sum(1 for r in rows if r["revised"])}
+
+
+def collect(subject, year, quarter, progress=None, revision=None):
+    """Everything the report shows (plain data). ``progress(done, total)`` is called as villages are read;
+    ``revision``: the official version of a closed quarter, its frozen figures at that revision."""
     if subject.scope == "city":
         return collect_city(subject, year, quarter, progress)
     start, end = quarter_dates(year, quarter)
@@ -511,6 +539,7 @@ def collect(subject, year, quarter, progress=None):
 
     return {
         **heading(subject, year, quarter),
+        "official": official_figures(subject, year, quarter, revision),
         "round": str(survey_round.theme or survey_round) if survey_round else "",
         "round_dates": (survey_round.start_date, survey_round.end_date) if survey_round else None,
         "previous_round": bool(previous_round),

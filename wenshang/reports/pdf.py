@@ -12,7 +12,10 @@ header and two rows (a short table is kept whole), repeats its header on every p
 and never leaves its last row alone; a chart is kept on one page; a village's block is never split
 unless it is longer than a page. Every bookmark is made on the page that carries its heading.
 """
+import datetime as dt
+
 from django.conf import settings
+from django.utils import timezone
 from fpdf import FPDF
 from fpdf.enums import XPos, YPos
 
@@ -272,7 +275,8 @@ def render_toc(pdf, outline):
 
 def outline_levels(report):
     """The levels of the bookmarks ``build`` makes, in order."""
-    levels = [0, 0, 1, 0, 1, 0, 0, 1, 1, 1, 0]  # 一 二 (尚未走访的村) 三 (逾期未销号问题) 四 五 (组织链 产业链 人才链) 附录
+    levels = [0, 0, 1, 0, 1, 0, 0, 1, 1, 1]  # 一 二 (尚未走访的村) 三 (逾期未销号问题) 四 五 (组织链 产业链 人才链)
+    levels += [0] * (1 + bool(report.get("official")))  # 六 (the official version's frozen figures), 附录
     for _, villages in by_township(report["villages"]):
         levels += [1] + [2] * len(villages)
     return levels
@@ -318,6 +322,7 @@ def build(report, path, progress=None):
     problems_section(pdf, report)
     tiers_section(pdf, report)
     chains_section(pdf, report)
+    official_section(pdf, report)
     appendix(pdf, report, progress)
     pdf.output(str(path))
     return pdf.pages_count
@@ -334,6 +339,7 @@ def cover(pdf, report):
         f"报告期：{fmt_date(report['start'])} 至 {fmt_date(report['end'])}",
         f"数据截至：{fmt_date(report['as_of'])}",
         f"生成时间：{report['generated_at']:%Y-%m-%d %H:%M}",
+        *([official_mark(report["official"])] if report.get("official") else []),
     ):
         pdf.cell(0, 9, line, align="C", new_x=XPos.LMARGIN, new_y=YPos.NEXT)
     pdf.set_y(-60)
@@ -457,6 +463,36 @@ def chains_section(pdf, report):
                  for q in report["loans"]],
                 "万元",
             )
+
+
+def official_mark(official):
+    return "正式版（季度关账数据）" if official["revision"] == 1 else f"正式版（关账数据第{official['revision'] - 1}次修订）"
+
+
+def zh_day(moment):
+    day = timezone.localtime(moment) if isinstance(moment, dt.datetime) else moment
+    return f"{day.year}年{day.month}月{day.day}日"
+
+
+def official_section(pdf, report):
+    """六、季末锁定数据: the official version's figures, as the quarter's close froze them (revised ones
+    marked, with their value at the close)."""
+    official = report.get("official")
+    if not official:
+        return
+    text = (f"本报告为{report['year']}年{report['quarter_zh']}关账后的正式版。本季度于{zh_day(official['closed_at'])}"
+            f"经县级审核全部镇街后关账，下表数字取自关账时锁定的数据，此后的录入和修改不改变这些数字。")
+    if official["revision"] > 1:
+        text += (f"本版为第{official['revision'] - 1}次修订（{zh_day(official['made_at'])}，"
+                 f"更正原因：{official['reason'] or '未说明'}），共修订{official['revised']}项数字，"
+                 f"标“修订”的为更正后的数字，括号内为关账时的数值。")
+    pdf.heading("六、季末锁定数据", keep=pdf.para_height(text) + 30)
+    pdf.para(text)
+    rows = official["rows"]
+    pdf.table(["链", "指标", "锁定数值", "说明"],
+              [[r["chain"], r["label"], r["shown"], f"修订（原 {r['first_shown']}）" if r["revised"] else "已锁定"] for r in rows],
+              [1.6, 6, 2.6, 2.8], ["L", "L", "R", "L"], nowrap=(0, 2, 3),
+              red_rows=[i for i, r in enumerate(rows) if r["revised"]])
 
 
 # -- the appendix: the villages ------------------------------------------------------------------------

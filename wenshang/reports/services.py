@@ -254,7 +254,7 @@ def run(report_id, task_id=None):
     try:
         subject = data.subject_from_key(report.subject)
         with replica_reads():  # the figures from the replica, if there is one (progress is written on the primary)
-            content = data.collect(subject, report.year, report.quarter,
+            content = data.collect(subject, report.year, report.quarter, revision=report.revision,
                                    progress=lambda done, total: _progress(report_id, attempt, 2 + 18 * done / total))
         stem = file_stem(report)
         pdf_part = folder / f"{stem}.{attempt}.pdf.part"

@@ -10,6 +10,7 @@ HEAD_FILL = PatternFill("solid", fgColor="E2E8F0")
 TITLE_FONT = Font(bold=True, size=14)
 RED_FONT = Font(color="B41E1E")
 WRAP = Alignment(wrap_text=True, vertical="top")
+UNIT_ZH = {"count": "个", "yuan": "元", "mu": "亩", "percent": "%"}
 
 
 def _sheet(wb, title, headers, rows, widths, caption=None, red=()):
@@ -64,6 +65,15 @@ def build(report, path):
     _sheet(wb, "三链指标", ["链", "指标", "本季度", "上季度", "增减", "增减（%）", "单位"],
            [[i["chain"], i["label"], i["value"], i["previous"], i["delta"], i["change"], i["unit"]] for i in report["indicators"]],
            [10, 30, 12, 12, 12, 12, 8], caption=f"三链指标：本季度与上季度（{report['previous']}）")
+    official = report.get("official")
+    if official:
+        rows = official["rows"]
+        caption = f"{title} · 季末锁定数据（正式版" + (f"，第{official['revision'] - 1}次修订：{official['reason']}）"
+                                                     if official["revision"] > 1 else "）")
+        _sheet(wb, "锁定数据", ["链", "指标", "锁定数值", "单位", "是否修订", "关账时数值"],
+               [[r["chain"], r["label"], r["value"], UNIT_ZH.get(r["unit"], r["unit"]), "修订" if r["revised"] else "",
+                 r["first"] if r["revised"] else None] for r in rows],
+               [10, 36, 16, 8, 10, 16], caption=caption, red=[i for i, r in enumerate(rows) if r["revised"]])
     rating_heads = [f"{label}（本季度）" for _, label in RATINGS]
     _sheet(wb, "一村一页",
            ["镇街", "村（社区）", "代码", "分类（季末）", "户数", "人口", "联建片区", "包村领导", "发展顾问", "走访日期",
