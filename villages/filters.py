@@ -4,7 +4,7 @@ from django.utils.translation import gettext_lazy as _
 
 from alliances.models import Pairing
 from wenshang.kernel.periods import reference_date
-from wenshang.web.filters import PortalFilterSet, township_filter, village_filter
+from wenshang.web.filters import PortalFilterSet, WholeNumberFilter, township_filter, village_filter
 
 from .choices import ProblemStatus, ProjectStatus
 from .models import (
@@ -63,7 +63,7 @@ class VillageFilterSet(PortalFilterSet):
     )
 
     # What a township's quarter checklist finds missing (wenshang.closing.checklist)
-    no_income_year = django_filters.NumberFilter(method="filter_no_income_year", label=_("without collective income of year"))
+    no_income_year = WholeNumberFilter(method="filter_no_income_year", label=_("without collective income of year"))
     no_grid = django_filters.BooleanFilter(field_name="grids", method="filter_no_grid", label=_("not divided into grids"))
     no_secretary_on = django_filters.DateFilter(field_name="secretaries__start_date", method="filter_no_secretary_on",
                                                 label=_("without a serving party secretary on"))

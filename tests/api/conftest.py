@@ -5,6 +5,8 @@
     api.get("/api/v1/villages/villages/")
 """
 import pytest
+from django.core.signals import request_finished, request_started
+from django.db import close_old_connections
 from rest_framework.test import APIClient
 
 
@@ -47,3 +49,17 @@ def _fresh_throttle():
     from django.core.cache import cache
 
     cache.clear()
+
+
+@pytest.fixture
+def wsgi_keeps_connections():
+    """The portal called in-process through its WSGI handler (schemathesis, a generated client's httpx
+    transport) within the test's transaction: Django's test client does the same, as closing the
+    connection at the end of a request would end the test's transaction."""
+    request_started.disconnect(close_old_connections)
+    request_finished.disconnect(close_old_connections)
+    try:
+        yield
+    finally:
+        request_started.connect(close_old_connections)
+        request_finished.connect(close_old_connections)

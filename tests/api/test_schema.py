@@ -25,7 +25,8 @@ def schema(django_db_blocker):
 def test_the_schema_is_valid_openapi_3(schema):
     assert schema["openapi"].startswith("3.")
     validate_schema(schema)
-    assert CJK.search(schema["info"]["title"]) and CJK.search(schema["info"]["description"])
+    # the title names a generated client's package (ASCII); the description says it in Chinese
+    assert schema["info"]["title"].isascii() and CJK.search(schema["info"]["description"])
     assert schema["components"]["securitySchemes"]["token"]["scheme"] == "bearer"
 
 
@@ -69,3 +70,78 @@ def test_swagger_ui_is_served_from_local_files(client):
     for name in ("swagger-ui-bundle.js", "swagger-ui.css", "swagger-ui-standalone-preset.js", "LICENSE"):
         assert finders.find(f"vendor/swagger-ui-5.33.1/{name}"), name
     assert "cdn" not in page.lower()
+
+
+# -- what a code generator needs (issue 16) ------------------------------------------------------
+def refs(node):
+    """Every component a schema node refers to, however deep."""
+    if isinstance(node, dict):
+        found = {node["$ref"].rsplit("/", 1)[-1]} if "$ref" in node else set()
+        return found.union(*(refs(v) for v in node.values()))
+    if isinstance(node, list):
+        return set().union(*(refs(v) for v in node))
+    return set()
+
+
+def test_tags_and_operation_ids_are_fit_for_code(schema):
+    """Module and function names of a generated client: ASCII identifiers; the Chinese is in the
+    tags' descriptions and the operations' summaries."""
+    for operations in schema["paths"].values():
+        for operation in operations.values():
+            assert re.fullmatch(r"[a-z][a-z0-9_]*", operation["operationId"]), operation["operationId"]
+            assert all(re.fullmatch(r"[a-z][a-z0-9-]*", tag) for tag in operation["tags"]), operation["tags"]
+    described = {t["name"]: t["description"] for t in schema["tags"]}
+    assert described["finance"] == "金融、宅基地与土地" and all(CJK.search(d) for d in described.values())
+
+
+def test_one_enum_per_choice_set_and_no_inline_enum_in_parameters(schema):
+    components = schema["components"]["schemas"]
+    sets = [frozenset(v for v in c["enum"] if v not in ("", None)) for c in components.values() if "enum" in c]
+    assert len(sets) == len(set(sets))  # no choice set twice under two names
+    for operations in schema["paths"].values():
+        for operation in operations.values():
+            for parameter in operation.get("parameters", []):
+                spec = parameter["schema"]
+                assert "enum" not in spec and "enum" not in spec.get("items", {}) and "title" not in spec, parameter
+                if parameter["name"] == "ordering":  # "-id" makes no enum member's name: a pattern
+                    assert re.fullmatch(spec["pattern"], "-id") and not re.fullmatch(spec["pattern"], "-nothing")
+                if parameter["name"] == "page_size":
+                    assert (spec["minimum"], spec["maximum"]) == (1, 1000)
+
+
+def test_responses_mark_every_field_required_and_blank_choices_allowed(schema):
+    """A record comes whole: in every component a response uses, every field is required (a
+    generated model has no ``X | Unset`` for a field that is always there) — but the error's
+    optional parts. A blank choice (a village's first tier change has no tier before it) is
+    allowed where the model allows it."""
+    components = schema["components"]["schemas"]
+    used = set().union(*(refs(op["responses"]) for ops in schema["paths"].values() for op in ops.values()))
+    while True:
+        more = set().union(*(refs(components[n]) for n in used)) - used
+        if not more:
+            break
+        used |= more
+    for name in used - {"Error"}:
+        component = components[name]
+        if component.get("type") == "object" and "properties" in component:
+            assert set(component.get("required", [])) == set(component["properties"]), name
+    assert set(components["Error"]["required"]) == {"status", "code", "message"}
+    assert components["ItemError"]["properties"]["index"]["type"] == "integer"
+    from_tier = components["TierChange"]["properties"]["from_tier"]
+    assert {"#/components/schemas/BlankEnum", "#/components/schemas/TierEnum"} == {s["$ref"] for s in from_tier["oneOf"]}
+
+
+def test_numbers_masked_and_locked_fields_are_what_the_server_does(schema):
+    components = schema["components"]["schemas"]
+    amount = components["LoanRequest"]["properties"]["amount"]
+    assert re.fullmatch(amount["pattern"], "80000.00") and not re.fullmatch(amount["pattern"], "-1.00")
+    value = components["Figure"]["properties"]["value"]  # a count is an integer, an amount a number
+    assert value["anyOf"] == [{"type": "integer"}, {"type": "number"}] and value["nullable"] is True
+    for name in ("Loan", "LoanRequest"):
+        assert components[name]["properties"]["borrower_id_number"]["x-masked"] is True
+    assert "tier" in components["VillageRequest"]["properties"]  # a new village has a tier
+    assert "tier" not in components["VillageUpdateRequest"]["properties"]  # a village's tier changes by a tier change
+    assert "tier" not in components["PatchedVillageUpdateRequest"]["properties"]
+    assert not {"village", "date", "to_tier"} & set(components["TierChangeUpdateRequest"]["properties"])
+    put = schema["paths"]["/api/v1/villages/villages/{id}/"]["put"]["requestBody"]["content"]["application/json"]["schema"]
+    assert put["$ref"].endswith("/VillageUpdateRequest")

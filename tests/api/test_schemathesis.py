@@ -19,9 +19,8 @@ from decimal import Decimal
 
 import pytest
 import schemathesis
-from django.core.signals import request_finished, request_started
 from django.core.wsgi import get_wsgi_application
-from django.db import close_old_connections, models, transaction
+from django.db import models, transaction
 from django.utils import timezone
 from hypothesis import HealthCheck, settings
 from hypothesis import strategies as st
@@ -231,19 +230,11 @@ def county_world(django_db_setup, django_db_blocker):
 
 
 @pytest.fixture
-def api(db, county_world, monkeypatch):
+def api(db, county_world, monkeypatch, wsgi_keeps_connections):
     """The county read-write token's key; no throttling, connections kept open."""
     # DRF reads the rates when the throttle class is defined: patch the class, not the settings.
     monkeypatch.setattr(TokenRateThrottle, "THROTTLE_RATES", {"api": "1000000/min"})
-    # Django's test client does the same: closing the connection at the end of a request would
-    # end the test's transaction.
-    request_started.disconnect(close_old_connections)
-    request_finished.disconnect(close_old_connections)
-    try:
-        yield county_world
-    finally:
-        request_started.connect(close_old_connections)
-        request_finished.connect(close_old_connections)
+    return county_world
 
 
 @pytest.mark.django_db

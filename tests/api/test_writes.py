@@ -187,11 +187,24 @@ def test_a_tier_change_goes_through_the_service_and_the_tier_is_not_written_dire
     change = TierChange.objects.get()
     village_a.refresh_from_db()
     assert village_a.tier == "model" and change.from_tier == "excellence"
-    # the tier is read-only on the village once it exists, as in the form
-    response = bank.patch(f"/api/v1/villages/villages/{village_a.pk}/", {"tier": "weak", "households": 400}, format="json")
-    assert response.status_code == 200
+    # the tier is fixed on the village once it exists, as in the form: another value is a 400 naming it
+    # (never silently ignored), the value it has is accepted (a record read and sent back)
+    response = bank.patch(f"/api/v1/villages/villages/{village_a.pk}/", {"tier": "foundation", "households": 400}, format="json")
+    assert "tier" in assert_error(response, 400, "tier")["errors"]
+    village_a.refresh_from_db()
+    assert village_a.tier == "model" and village_a.households != 400
+    response = bank.patch(f"/api/v1/villages/villages/{village_a.pk}/", {"tier": "model", "households": 400}, format="json")
+    assert response.status_code == 200, response.content
     village_a.refresh_from_db()
     assert village_a.tier == "model" and village_a.households == 400
+    # a tier change's village, date and tier are fixed too; its reason is not
+    url = f"/api/v1/villages/tier-changes/{change.pk}/"
+    assert set(assert_error(bank.patch(url, {"date": "2024-04-02", "to_tier": "excellence"}, format="json"), 400)["errors"]) == {
+        "date", "to_tier"}
+    record = bank.get(url).json()
+    response = bank.put(url, {k: v for k, v in record.items() if k not in ("id", "created_at", "updated_at", "from_tier")}
+                        | {"reason": "产业发展好，群众满意"}, format="json")
+    assert response.status_code == 200 and response.json()["reason"] == "产业发展好，群众满意", response.content
 
 
 def test_fund_entries_are_never_edited(api_client, county_token, county):
@@ -304,3 +317,38 @@ def test_a_grid_worker_app_moves_an_event_on_step_by_step(bank, api_client, read
     assert bank.post(url, {"to_status": "resolved", "note": "已更换灯泡"}, format="json").json()["status"] == "resolved"
     event.refresh_from_db()
     assert event.status == "resolved" and event.resolution == "已更换灯泡"
+
+
+# -- a record read and sent back (issue 16) ---------------------------------------------------------
+def test_masked_values_sent_back_unchanged_mean_unchanged(bank, township_a, village_a):
+    """A token that reads personal numbers masked may send the record back as read: the masked
+    values keep the stored ones; a new number replaces them; a masked value of another number is
+    refused as any malformed number is."""
+    created = bank.post(LOANS, loan_body(township_a, village_a), format="json").json()
+    loan = Loan.objects.get(pk=created["id"])
+    stored = loan.borrower_id_number, loan.borrower_phone
+    read = bank.get(f"{LOANS}{loan.pk}/").json()
+    assert "*" in read["borrower_id_number"] and "*" in read["borrower_phone"]
+    body = {k: v for k, v in read.items() if k not in ("id", "created_at", "updated_at")} | {"amount": "90000.00"}
+    response = bank.put(f"{LOANS}{loan.pk}/", body, format="json")
+    assert response.status_code == 200, response.content
+    loan.refresh_from_db()
+    assert (loan.borrower_id_number, loan.borrower_phone) == stored and loan.amount == Decimal("90000.00")
+    response = bank.patch(f"{LOANS}{loan.pk}/", {"borrower_phone": "13800001111"}, format="json")
+    assert response.status_code == 200 and response.json()["borrower_phone"] == "138****1111"
+    loan.refresh_from_db()
+    assert loan.borrower_phone == "13800001111"
+    assert_error(bank.patch(f"{LOANS}{loan.pk}/", {"borrower_phone": "139****0000"}, format="json"), 400, "borrower_phone")
+    loan.refresh_from_db()
+    assert loan.borrower_phone == "13800001111"
+
+
+@pytest.mark.parametrize("page_size", ["0", "-1", "1001", "5000", "abc", "1.5"])
+def test_a_page_size_out_of_bounds_is_refused(bank, page_size):
+    assert_error(bank.get(PARCELS, {"page_size": page_size}), 400, "page_size")
+
+
+def test_page_sizes_within_bounds(bank, village_a):
+    bank.post(f"{PARCELS}bulk/", [parcel_body(village_a, n) for n in range(1, 4)], format="json")
+    assert len(bank.get(PARCELS, {"page_size": "1"}).json()["results"]) == 1
+    assert len(bank.get(PARCELS, {"page_size": "1000"}).json()["results"]) == 3

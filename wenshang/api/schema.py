@@ -5,22 +5,36 @@ import copy
 import django_filters
 from django.apps import apps
 from django.conf import settings
-from django.utils.translation import gettext as _
 from drf_spectacular.extensions import OpenApiAuthenticationExtension
 from drf_spectacular.openapi import AutoSchema
 from rest_framework import serializers
 
 from wenshang.api.serializers import PortalSerializer
 from wenshang.kernel import privacy
+from wenshang.kernel.validators import validate_non_negative, validate_positive
+from wenshang.web.filters import WholeNumberFilter
+
+FIELD_ERRORS = serializers.DictField(child=serializers.ListField(child=serializers.CharField()))
+
+
+class ItemErrorSerializer(serializers.Serializer):
+    index = serializers.IntegerField(min_value=0, help_text="第几条（从 0 起，与提交的顺序相同）")
+    errors = serializers.DictField(child=serializers.ListField(child=serializers.CharField()),
+                                   help_text="这一条的问题：字段 → 问题列表；整条记录的问题在 non_field_errors")
+
+    class Meta:
+        ref_name = "ItemError"
 
 
 class ErrorSerializer(serializers.Serializer):
     status = serializers.IntegerField(help_text="HTTP 状态码")
     code = serializers.CharField(help_text="错误类别：invalid、not_authenticated、permission_denied、not_found、throttled 等")
     message = serializers.CharField(help_text="给人看的中文说明")
-    errors = serializers.DictField(required=False, help_text="数据有误时：字段 → 问题列表；整条记录的问题在 non_field_errors")
-    items = serializers.ListField(child=serializers.DictField(), required=False, help_text="批量提交时：[{index: 第几条（从 0 起）, errors: {…}}]")
+    errors = serializers.DictField(child=serializers.ListField(child=serializers.CharField()), required=False,
+                                   help_text="数据有误时：字段 → 问题列表；整条记录的问题在 non_field_errors")
+    items = ItemErrorSerializer(many=True, required=False, help_text="批量提交有误时：有问题的各条及其问题")
     retry_after = serializers.IntegerField(required=False, help_text="请求过于频繁时：多少秒后再试")
+    request_id = serializers.CharField(required=False, help_text="服务器错误（500）时：请求编号，向管理员报告时引用")
 
     class Meta:
         ref_name = "Error"
@@ -46,10 +60,12 @@ class PortalAutoSchema(AutoSchema):
         return getattr(self.view, "config", None)
 
     def get_tags(self):
+        """Tags fit for code (a generated client's module names): the app's label; the Chinese names
+        are the tags' descriptions (``postprocess``)."""
         config = self._config()
         if config is None:
-            return [_("Figures")]
-        return [str(apps.get_app_config(config.app()).verbose_name)]
+            return ["figures"]
+        return [config.app()]
 
     def get_summary(self):
         config = self._config()
@@ -93,8 +109,14 @@ class PortalAutoSchema(AutoSchema):
         return text
 
     def get_request_serializer(self):
-        if getattr(self.view, "action", None) == "bulk":
+        action = getattr(self.view, "action", None)
+        if action == "bulk":
             return self.view.get_serializer_class()(many=True)
+        config = self._config()
+        if action in ("update", "partial_update") and config is not None and config.api_locked_on_update:
+            # fields fixed once the record exists are read-only in a change (UpdateRequest components)
+            base = self.view.get_serializer_class()
+            return type(base.__name__.replace("Serializer", "UpdateSerializer"), (base,), {"schema_updating": True})
         return super().get_request_serializer()
 
     def get_response_serializers(self):
@@ -134,6 +156,30 @@ class PortalAutoSchema(AutoSchema):
         if config is not None:  # the record kind in Chinese, not the model's (English) docstring
             opts = config.model._meta
             schema["description"] = f"{opts.verbose_name}（{str(apps.get_app_config(opts.app_label).verbose_name)}）"
+        if direction == "response" and isinstance(serializer, serializers.ModelSerializer):
+            schema["required"] = sorted(schema["properties"])  # a record is written whole: every field, every time
+        return schema
+
+    def _map_serializer_field(self, field, direction, bypass_extensions=False):
+        schema = super()._map_serializer_field(field, direction, bypass_extensions)
+        parent = getattr(field, "parent", None)
+        if not isinstance(parent, PortalSerializer) or not isinstance(schema, dict):
+            return schema
+        model = parent.Meta.model
+        try:
+            model_field = model._meta.get_field(field.source)
+        except Exception:  # noqa: BLE001 - a field of no model field
+            return schema
+        bound = lower_bound(model, model_field)
+        if bound is not None:
+            if schema.get("type") == "string" and schema.get("pattern", "").startswith("^-?"):
+                schema["pattern"] = "^" + schema["pattern"][3:]  # the server refuses a negative amount
+            elif schema.get("type") == "integer":
+                schema["minimum"] = max(schema.get("minimum", bound), bound)
+        if getattr(model_field, "attname", None) in privacy.personal_fields(model):
+            schema["x-masked"] = True
+            schema["description"] = (schema.get("description", "") + "\n\n个人信息：读取时默认打码（如 370830********1234、"
+                                     "138****5678），令牌有查看个人信息的权限时才为全文。修改时原样提交打码的值表示不改。")
         return schema
 
     def _get_filter_parameters(self):
@@ -142,16 +188,19 @@ class PortalAutoSchema(AutoSchema):
         model = getattr(self.view, "model", None)
         for parameter in parameters:
             name = parameter["name"]
-            if name == "ordering":
+            if name == "ordering":  # a pattern, not an enum: "-id" makes no name in a generated client
                 allowed = getattr(self.view, "ordering_fields", None) or []
-                parameter["schema"]["enum"] = [f"{sign}{field}" for field in allowed for sign in ("", "-")]
+                parameter["schema"] = {"type": "string", "pattern": f"^-?({'|'.join(allowed)})$"}
                 parameter["description"] = "排序字段（前加“-”为倒序）：" + "、".join(allowed)
                 continue
+            parameter["schema"].pop("title", None)  # a generated client names an inline enum after it (Chinese)
             if filterset is None or name not in filterset.base_filters:
                 continue
             flt = copy.copy(filterset.base_filters[name])
             flt.model = model  # for the label django-filter makes from the model field
             label = str(flt.label or name)
+            if isinstance(flt, WholeNumberFilter) and parameter["schema"].get("type") == "number":
+                parameter["schema"]["type"] = "integer"
             if name == "q":
                 label = "关键字检索（与平台列表页的搜索框相同）"
             elif isinstance(flt, django_filters.ModelChoiceFilter):
@@ -166,6 +215,51 @@ class PortalAutoSchema(AutoSchema):
         if "description" not in meta and field.label:
             meta["description"] = str(field.label)
         return meta
+
+
+def lower_bound(model, model_field):
+    """0 for a field the model keeps non-negative or positive (its validators, a check constraint), or None."""
+    from_validators = any(v in (validate_non_negative, validate_positive) for v in model_field.validators)
+    names = {f"{model._meta.model_name}_{model_field.name}_non_negative", f"{model._meta.model_name}_{model_field.name}_positive"}
+    constrained = any(getattr(c, "name", "") in names for c in model._meta.constraints)
+    return 0 if from_validators or constrained else None
+
+
+def postprocess(result, generator, request, public):
+    """After drf-spectacular's enum naming: every tag described in Chinese; a filter's choices refer to
+    the component enum of the same choice set (one enum per set, not one per operation)."""
+    labels = {config.label: str(config.verbose_name) for config in apps.get_app_configs()}
+    labels.update({"figures": "主要指标", "quarter-close": "季度报送审核"})
+    used = sorted({tag for path in result["paths"].values() for op in path.values() for tag in op.get("tags", [])})
+    result["tags"] = [{"name": tag, "description": labels.get(tag, tag)} for tag in used]
+    schemas = result.get("components", {}).get("schemas", {})
+    by_values = {}
+    for name, schema in schemas.items():
+        if "enum" in schema:
+            by_values.setdefault(frozenset(v for v in schema["enum"] if v not in ("", None)), name)
+
+    def component(schema, name, path):
+        """The $ref of the component enum of ``schema``'s choices (made, named after the records and the
+        parameter, TargetLevelEnum, if none has them)."""
+        values = frozenset(v for v in schema["enum"] if v not in ("", None))
+        if values not in by_values:
+            records = path.rstrip("/").rsplit("/", 1)[-1].removesuffix("s")
+            camel = "".join(part.capitalize() for part in f"{records}_{name}".replace("-", "_").split("_"))
+            enum_name = next(n for n in (f"{camel}Enum", *(f"{camel}{i}Enum" for i in range(2, 99))) if n not in schemas)
+            schemas[enum_name] = {k: v for k, v in schema.items() if k in ("type", "enum", "description")}
+            by_values[values] = enum_name
+        return {"$ref": f"#/components/schemas/{by_values[values]}"}
+
+    for url, path in result["paths"].items():
+        for op in path.values():
+            for parameter in op.get("parameters", []):
+                schema = parameter.get("schema", {})
+                name = parameter["name"].removesuffix("_in")
+                if "enum" in schema:
+                    parameter["schema"] = component(schema, name, url)
+                elif schema.get("type") == "array" and "enum" in schema.get("items", {}):
+                    schema["items"] = component(schema["items"], name, url)
+    return result
 
 
 class TokenScheme(OpenApiAuthenticationExtension):

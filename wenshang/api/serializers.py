@@ -87,7 +87,10 @@ class PortalSerializer(serializers.ModelSerializer):
     config = None  # the entity's ModelViews
     serializer_field_mapping = {**serializers.ModelSerializer.serializer_field_mapping, models.DateTimeField: DateTimeField}
 
-    default_error_messages = {"unknown": _("Unknown field.")}
+    default_error_messages = {
+        "unknown": _("Unknown field."),
+        "locked": _("This field cannot be changed once the record exists: send its current value, or leave it out."),
+    }
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
@@ -112,17 +115,35 @@ class PortalSerializer(serializers.ModelSerializer):
             if len(candidates) == 1:
                 county.required = False  # filled in by to_internal_value (a model as ``default`` breaks the schema's JSON)
                 self._own_county = candidates[0]
-        if isinstance(self.instance, models.Model):
+        if self.updating:
             for name in self.config.api_locked_on_update:
                 if name in fields:
                     fields[name].read_only = True
+        model = self.Meta.model
+        for name, field in fields.items():  # a read-only choice may be blank or empty like the model's (the schema says so)
+            source = field.source or name  # (fields are bound later)
+            if isinstance(field, serializers.ChoiceField) and field.read_only and source in self._model_fields:
+                model_field = model._meta.get_field(source)
+                field.allow_blank, field.allow_null = model_field.blank, model_field.null
         return fields
+
+    @cached_property
+    def _model_fields(self):
+        return {f.name for f in self.Meta.model._meta.concrete_fields}
+
+    @property
+    def updating(self):
+        """Whether the request changes a record that exists (its locked fields are read-only); the
+        schema's update requests (``schema_updating``) say the same."""
+        return isinstance(self.instance, models.Model) or getattr(self, "schema_updating", False)
 
     def to_internal_value(self, data):
         if isinstance(data, dict):
             unknown = sorted(set(data) - set(self.fields))
             if unknown:
                 raise serializers.ValidationError({name: [self.error_messages["unknown"]] for name in unknown})
+            if isinstance(self.instance, models.Model):
+                data = self._unchanged(data)
         values = super().to_internal_value(data)
         own_county = getattr(self, "_own_county", None)
         if own_county is not None and "county" not in values and self.instance is None and not self.partial:
@@ -131,6 +152,27 @@ class PortalSerializer(serializers.ModelSerializer):
             if mask is mask_id_number and isinstance(values.get(attname), str):
                 values[attname] = values[attname].upper()  # 3708…x is 3708…X
         return values
+
+    def _unchanged(self, data):
+        """A record read and sent back: its masked values (370830********1234) mean "unchanged", and a
+        field locked once the record exists may be sent with its value, never with another (400)."""
+        instance, data = self.instance, dict(data)
+        for attname, mask in privacy.personal_fields(self.Meta.model).items():
+            stored = getattr(instance, attname)
+            if stored and isinstance(data.get(attname), str) and data[attname] != stored and data[attname] == mask(stored):
+                data[attname] = stored
+        locked = {}
+        for name in self.config.api_locked_on_update:
+            field = self.fields.get(name)
+            if field is None or name not in data:
+                continue
+            value = field.get_attribute(instance)
+            current = None if value is None else field.to_representation(value)
+            if str(data[name]) != str(current) and not (data[name] in ("", None) and current in ("", None)):
+                locked[name] = [self.error_messages["locked"]]
+        if locked:
+            raise serializers.ValidationError(locked)
+        return data
 
     def to_representation(self, instance):
         """The record as JSON, field by field through ``_read_plan`` (the same output as DRF's

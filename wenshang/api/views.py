@@ -21,7 +21,7 @@ from django.utils.translation import gettext_lazy
 from django.views.defaults import page_not_found
 from django.views.defaults import server_error as default_server_error
 from django_filters.rest_framework import DjangoFilterBackend
-from drf_spectacular.utils import OpenApiParameter, extend_schema
+from drf_spectacular.utils import OpenApiParameter, extend_schema, extend_schema_field
 from rest_framework import exceptions, filters, pagination, permissions, serializers, status, viewsets
 from rest_framework.decorators import action
 from rest_framework.response import Response
@@ -201,6 +201,23 @@ class CursorPagination(pagination.CursorPagination):
     page_size_query_description = gettext_lazy("Records per page (1–1000, 100 by default).")
     cursor_query_description = gettext_lazy("The page to read: take it from the “next” or “previous” link of the answer.")
 
+    def get_page_size(self, request):
+        """``page_size`` from 1 to ``max_page_size``; anything else is a 400 (never silently 100 or 1000)."""
+        raw = request.query_params.get(self.page_size_query_param)
+        if raw in (None, ""):
+            return self.page_size
+        if not (raw.isascii() and raw.isdigit()) or not 1 <= int(raw) <= self.max_page_size:
+            raise exceptions.ValidationError({self.page_size_query_param: [
+                _("Records per page: a whole number from 1 to %(max)s.") % {"max": self.max_page_size}]})
+        return int(raw)
+
+    def get_schema_operation_parameters(self, view):
+        parameters = super().get_schema_operation_parameters(view)
+        for parameter in parameters:
+            if parameter["name"] == self.page_size_query_param:
+                parameter["schema"].update(minimum=1, maximum=self.max_page_size, default=self.page_size)
+        return parameters
+
     def get_paginated_response_schema(self, schema):
         body = super().get_paginated_response_schema(schema)
         body["properties"]["next"]["description"] = "下一页的地址；没有下一页时为空"
@@ -362,10 +379,19 @@ def viewset_for(config):
 
 
 # -- the figures -------------------------------------------------------------------------------
+@extend_schema_field({"anyOf": [{"type": "integer"}, {"type": "number"}]})  # a count matches both: anyOf
+class NumberField(serializers.FloatField):
+    """A count (an integer) or an amount (a number), as it is."""
+
+    def to_representation(self, value):
+        return value
+
+
 class FigureSerializer(serializers.Serializer):
     key = serializers.CharField(help_text=gettext_lazy("The figure's key, as in seed_figures.csv."))
     label = serializers.CharField(help_text=gettext_lazy("What the figure counts."))
-    value = serializers.FloatField(allow_null=True, help_text=gettext_lazy("Empty for a county-only figure asked for a township."))
+    value = NumberField(allow_null=True, help_text=gettext_lazy(
+        "An integer for a count, a number for an amount, an area or a percentage; empty for a county-only figure asked for a township."))
     unit = serializers.CharField(help_text=gettext_lazy("count, yuan, mu or percent."))
     period = serializers.CharField(help_text=gettext_lazy("cumulative, year YYYY, batch YYYY or the latest quarter."))
     chain = serializers.CharField()

@@ -88,9 +88,9 @@ API_MAX_BODY = env.int("API_MAX_BODY", default=5 * 1024 * 1024)  # bytes per req
 API_BULK_MAX = env.int("API_BULK_MAX", default=1000)  # records per bulk request
 
 SPECTACULAR_SETTINGS = {
-    "TITLE": "汶上县乡村振兴“三链融合”服务平台 接口",
+    "TITLE": "Wenshang Portal API",  # a generated client's package is named after it: ASCII
     "DESCRIPTION": (
-        "供其他系统（省乡村振兴平台、网格员手机应用、银行信贷系统等）读取和提交数据的接口。"
+        "汶上县乡村振兴“三链融合”服务平台接口。供其他系统（省乡村振兴平台、网格员手机应用、银行信贷系统等）读取和提交数据的接口。"
         "每类记录一个端点：/api/v1/<应用>/<记录类别>/。认证用系统令牌（请求头 Authorization: Bearer ws_…）；"
         "令牌有范围（全县或一个镇街）、只读或读写、有效期，可随时吊销。错误一律答 "
         "{status, code, message, errors}。身份证号、手机号默认打码。"
@@ -104,6 +104,7 @@ SPECTACULAR_SETTINGS = {
     "COMPONENT_SPLIT_REQUEST": True,
     "ENUM_GENERATE_CHOICE_DESCRIPTION": True,
     "SCHEMA_PATH_PREFIX": "/api/v1",
+    "POSTPROCESSING_HOOKS": ["drf_spectacular.hooks.postprocess_schema_enums", "wenshang.api.schema.postprocess"],
     "ENUM_NAME_OVERRIDES": {  # one name per choice set (several models have a "tier" or a "status")
         "TierEnum": "villages.choices.Tier",
         "PairingStatusEnum": "alliances.choices.PairingStatus",
@@ -113,5 +114,8 @@ SPECTACULAR_SETTINGS = {
         "ReserveStatusEnum": "talent.choices.ReserveStatus",
         "ProjectStatusEnum": "villages.choices.ProjectStatus",
         "ProblemStatusEnum": "villages.choices.ProblemStatus",
+        "VillageKindEnum": "villages.choices.VillageKind",
+        "PartySchoolLevelEnum": "talent.choices.PartySchoolLevel",
+        "SubmissionStateEnum": "wenshang.closing.models.Submission.State",
     },
 }

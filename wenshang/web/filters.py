@@ -80,7 +80,13 @@ class LookupChoiceField(django_filters.fields.ModelChoiceField):
         return obj
 
 
-class CountyFilter(django_filters.NumberFilter):
+class WholeNumberFilter(django_filters.NumberFilter):
+    """A number filter of whole numbers (an id, a year): the schema says integer."""
+
+    field_class = forms.IntegerField
+
+
+class CountyFilter(WholeNumberFilter):
     """``?county=<id>``: the records of one county (along the model's county path), for a city's and a
     deployment's users (a dashboard's links to the lists of one county); a hidden field. The rows are
     the user's already: another county's id gives none."""
