@@ -3,6 +3,7 @@ module that does the work (HackSoft style)."""
 from celery import shared_task
 
 from villages.models import Township
+from wenshang.api import idempotency
 from wenshang.imports import jobs
 from wenshang.imports.jobs import run_import  # noqa: F401 - wenshang.run_import: a spreadsheet import job, checked or written
 from wenshang.reports.tasks import build_report, quarterly_reports, send_queued  # noqa: F401 - the survey reports' tasks
@@ -28,3 +29,9 @@ def purge_imports():
     """Delete the uploaded files and problem lists of imports older than
     ``settings.IMPORT_RETENTION_DAYS`` (daily, ``CELERY_BEAT_SCHEDULE``); returns how many."""
     return jobs.purge_old_jobs()
+
+
+@shared_task(name="wenshang.purge_idempotency_keys", ignore_result=True)
+def purge_idempotency_keys():
+    """Delete the API's idempotency keys older than ``API_IDEMPOTENCY_HOURS`` (hourly); returns how many."""
+    return idempotency.purge()

@@ -12,6 +12,7 @@ step checks what it got. ``run()`` returns what it did, for the test to compare 
 import datetime as dt
 import sys
 import urllib.parse
+import uuid
 
 from wenshang_portal_api_client import AuthenticatedClient
 from wenshang_portal_api_client.api.figures import figures_retrieve
@@ -109,8 +110,12 @@ def run(client, township_code):
                        village=village.id, borrower_id_number=id_number(999), borrower_phone="13912345678",
                        amount="80000.00", annual_rate="4.10", term_months=36, granted_on=_day("2024-05-06"),
                        due_on=_day("2027-05-06"))
-    response = finance_loans_create.sync_detailed(client=client, body=body)
+    key = str(uuid.uuid4())  # a retry whose first answer was lost: the same key, one loan
+    response = finance_loans_create.sync_detailed(client=client, body=body, idempotency_key=key)
     assert response.status_code == 201 and isinstance(response.parsed, Loan), response.content[:300]
+    retried = finance_loans_create.sync_detailed(client=client, body=body, idempotency_key=key)
+    assert retried.status_code == 201 and retried.parsed.id == response.parsed.id
+    assert retried.headers["Idempotent-Replayed"] == "true"
     loan = finance_loans_retrieve.sync(response.parsed.id, client=client)
     assert isinstance(loan, Loan) and "*" in loan.borrower_id_number  # masked for this token
     writable = {a.name for a in LoanRequest.__attrs_attrs__}

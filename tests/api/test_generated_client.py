@@ -60,4 +60,4 @@ def test_an_integrators_script_runs_through_the_generated_client(generated, make
     done = script.run(client, township_a.code)
     assert done["villages"] == Village.objects.filter(township=township_a).count() and done["tier_changes"] == 2 and done["blank_from_tier"] == 1
     assert done["bulk_created"] == script.BULK and done["parcels"] == Homestead.objects.count() == script.BULK + 3
-    assert not Loan.objects.filter(pk=done["loan"]).exists()  # created, changed and deleted
+    assert not Loan.objects.exists()  # created once (its retry replayed), changed and deleted

@@ -145,3 +145,13 @@ def test_numbers_masked_and_locked_fields_are_what_the_server_does(schema):
     assert not {"village", "date", "to_tier"} & set(components["TierChangeUpdateRequest"]["properties"])
     put = schema["paths"]["/api/v1/villages/villages/{id}/"]["put"]["requestBody"]["content"]["application/json"]["schema"]
     assert put["$ref"].endswith("/VillageUpdateRequest")
+
+
+def test_creates_and_bulk_batches_take_an_idempotency_key(schema):
+    for path, operations in schema["paths"].items():
+        post = operations.get("post")
+        if post is None or not path.startswith(("/api/v1/finance/", "/api/v1/villages/")) or "{id}" in path:
+            continue
+        header = [p for p in post.get("parameters", []) if p["in"] == "header"]
+        assert [p["name"] for p in header] == ["Idempotency-Key"] and not header[0].get("required"), path
+        assert "409" in post["responses"], path

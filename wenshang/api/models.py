@@ -76,3 +76,24 @@ class ApiToken(models.Model):
 
     def get_state_display(self):
         return {"revoked": _("Revoked"), "expired": _("Expired"), "active": _("Valid")}[self.state]
+
+
+class IdempotentRequest(models.Model):
+    """A POST sent with an ``Idempotency-Key`` header and the answer it got: a retry with the same key
+    (its answer was lost) within ``API_IDEMPOTENCY_HOURS`` gets that answer again, and nothing is
+    written twice; the same key with another body is a 409. Kept per caller (a token's account)."""
+
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, verbose_name=_("account"), on_delete=models.CASCADE, related_name="+")
+    key = models.CharField(_("idempotency key"), max_length=255)
+    fingerprint = models.CharField(_("request fingerprint"), max_length=64, help_text=_("SHA-256 of the method, path and body."))
+    status = models.PositiveSmallIntegerField(_("status"))
+    body = models.TextField(_("answer"))
+    created_at = models.DateTimeField(_("created at"), default=timezone.now, db_index=True)
+
+    class Meta:
+        verbose_name = _("idempotent request")
+        verbose_name_plural = _("idempotent requests")
+        constraints = [models.UniqueConstraint(fields=["user", "key"], name="idempotent_request_unique")]
+
+    def __str__(self):
+        return self.key

@@ -7,8 +7,10 @@ from django.apps import apps
 from django.conf import settings
 from drf_spectacular.extensions import OpenApiAuthenticationExtension
 from drf_spectacular.openapi import AutoSchema
+from drf_spectacular.utils import OpenApiParameter
 from rest_framework import serializers
 
+from wenshang.api.idempotency import HEADER as IDEMPOTENCY_HEADER
 from wenshang.api.serializers import PortalSerializer
 from wenshang.kernel import privacy
 from wenshang.kernel.validators import validate_non_negative, validate_positive
@@ -108,6 +110,18 @@ class PortalAutoSchema(AutoSchema):
             text += f"身份证号、手机号（{', '.join(personal)}）默认打码；令牌有查看个人信息的权限时才显示全文，每次读取都记入访问日志。"
         return text
 
+    def _idempotent(self):
+        return self.method == "POST" and getattr(self.view, "action", None) in ("create", "bulk")
+
+    def get_override_parameters(self):
+        parameters = list(super().get_override_parameters())
+        if self._idempotent():
+            parameters.append(OpenApiParameter(
+                IDEMPOTENCY_HEADER, str, OpenApiParameter.HEADER, required=False,
+                description=f"可选。同一请求重发时带上同一个键（如 UUID，1–255 个可打印 ASCII 字符）：{settings.API_IDEMPOTENCY_HOURS} 小时内"
+                            "重发得到第一次的答复（响应头 Idempotent-Replayed: true），不会重复写入；同一个键配不同的内容答 409。"))
+        return parameters
+
     def get_request_serializer(self):
         action = getattr(self.view, "action", None)
         if action == "bulk":
@@ -135,12 +149,13 @@ class PortalAutoSchema(AutoSchema):
             codes.append("413")
         if "{" in self.path or self.method == "GET":
             codes.append("404")
-        if self.method == "DELETE":
+        if self.method == "DELETE" or self._idempotent():
             codes.append("409")
         for code in sorted(codes):
             if code not in responses:
                 response = self._get_response_for_code(ErrorSerializer, code, direction=direction)
-                response["description"] = ERRORS.get(code, "记录仍被引用，不能删除")
+                response["description"] = ERRORS.get(code, "同一个 Idempotency-Key 已用于另一个请求（内容或地址不同）"
+                                                      if self._idempotent() else "记录仍被引用，不能删除")
                 responses[code] = response
         return responses
 

@@ -30,6 +30,7 @@ from rest_framework.views import exception_handler as drf_exception_handler
 
 from villages.models import County, Township
 from wenshang.api.auth import touch_after
+from wenshang.api.idempotency import idempotent
 from wenshang.api.models import ApiToken
 from wenshang.api.serializers import django_errors, serializer_for
 from wenshang.kernel import changes, privacy
@@ -286,6 +287,9 @@ class PortalViewSet(TouchTokenMixin, viewsets.ModelViewSet):
         ]
         return qs.prefetch_related(*many) if many else qs
 
+    def create(self, request, *args, **kwargs):
+        return idempotent(request, lambda: super(PortalViewSet, self).create(request, *args, **kwargs))
+
     def list(self, request, *args, **kwargs):
         response = super().list(request, *args, **kwargs)
         self._record_access(response.data.get("results", []), "list")
@@ -372,7 +376,7 @@ def viewset_for(config):
     }
     if config.api_bulk:
         def bulk(self, request):
-            return self.create_many(request)
+            return idempotent(request, lambda: self.create_many(request))
 
         attrs["bulk"] = action(detail=False, methods=["post"], url_path="bulk")(bulk)  # a function of its own per entity
     return type(f"{config.model.__name__}ViewSet", (*config.api_mixins, PortalViewSet), attrs)

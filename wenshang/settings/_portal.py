@@ -66,6 +66,8 @@ CELERY_BEAT_SCHEDULE = {
     "purge-old-imports": {"task": "wenshang.purge_imports", "schedule": crontab(minute=15, hour=3)},
     # 02:40 every day: the figures' aggregates recomputed from the records; differences are logged (wenshang.metrics).
     "verify-metrics": {"task": "wenshang.verify_metrics", "schedule": crontab(minute=40, hour=2)},
+    # Every hour: the API's idempotency keys older than API_IDEMPOTENCY_HOURS are deleted.
+    "purge-idempotency-keys": {"task": "wenshang.purge_idempotency_keys", "schedule": crontab(minute=20)},
 }
 
 # -- The REST API (wenshang.api): tokens for systems, the session for the browser -------------------
@@ -86,6 +88,7 @@ REST_FRAMEWORK = {
 }
 API_MAX_BODY = env.int("API_MAX_BODY", default=5 * 1024 * 1024)  # bytes per request
 API_BULK_MAX = env.int("API_BULK_MAX", default=1000)  # records per bulk request
+API_IDEMPOTENCY_HOURS = env.int("API_IDEMPOTENCY_HOURS", default=24)  # a retry with the same Idempotency-Key within it: the first answer
 
 SPECTACULAR_SETTINGS = {
     "TITLE": "Wenshang Portal API",  # a generated client's package is named after it: ASCII
