@@ -15,6 +15,7 @@ import urllib.parse
 import uuid
 
 from wenshang_portal_api_client import AuthenticatedClient
+from wenshang_portal_api_client.api.changes import changes_list
 from wenshang_portal_api_client.api.figures import figures_retrieve
 from wenshang_portal_api_client.api.finance import (
     finance_homesteads_bulk_create,
@@ -29,6 +30,7 @@ from wenshang_portal_api_client.api.villages import villages_tier_changes_list, 
 from wenshang_portal_api_client.models import (
     BlankEnum,
     BulkResult,
+    ChangePage,
     Error,
     Figures,
     HomesteadRequest,
@@ -106,6 +108,12 @@ def run(client, township_code):
     done["parcels"] = len(parcels)
 
     # -- a loan: create, read, send back as read (masked values unchanged), change, delete
+    cursor_before = UNSET  # the end of the feed as it stands
+    while True:
+        page = changes_list.sync(client=client, after=cursor_before, entity="finance/loans", page_size=1000)
+        cursor_before = page.cursor
+        if not page.next_:
+            break
     body = LoanRequest(kind=LoanKindEnum.PROJECT, bank="汶上农商银行", borrower_name="王建国", township=township.id,
                        village=village.id, borrower_id_number=id_number(999), borrower_phone="13912345678",
                        amount="80000.00", annual_rate="4.10", term_months=36, granted_on=_day("2024-05-06"),
@@ -133,6 +141,18 @@ def run(client, township_code):
     assert "page_size" in error(finance_homesteads_list.sync_detailed(client=client, page_size=0), 400).errors.additional_properties
     assert finance_loans_destroy.sync_detailed(loan.id, client=client).status_code == 204
     error(finance_loans_retrieve.sync_detailed(loan.id, client=client), 404)
+
+    # -- the change feed: the loan's life, in order, from a cursor kept before it
+    life, after = [], cursor_before
+    while True:
+        page = changes_list.sync(client=client, after=after, entity="finance/loans", page_size=2)
+        assert isinstance(page, ChangePage)
+        life += [c.action.value for c in page.results if c.record == loan.id]
+        after = page.cursor
+        if not page.next_:
+            break
+    assert life == ["create", "update", "update", "delete"], life
+    done["feed"] = life
     return done
 
 

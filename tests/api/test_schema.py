@@ -96,8 +96,10 @@ def test_tags_and_operation_ids_are_fit_for_code(schema):
 
 def test_one_enum_per_choice_set_and_no_inline_enum_in_parameters(schema):
     components = schema["components"]["schemas"]
-    sets = [frozenset(v for v in c["enum"] if v not in ("", None)) for c in components.values() if "enum" in c]
-    assert len(sets) == len(set(sets))  # no choice set twice under two names
+    sets = [(frozenset(v for v in c["enum"] if v not in ("", None)), c.get("description")) for c in components.values()
+            if "enum" in c]
+    assert len(sets) == len(set(sets))  # no choice set (values and their meanings) twice under two names
+    assert not [name for name in components if re.search(r"[0-9A-F][0-9a-f]{2}Enum$", name)]  # no name made up from a hash
     for operations in schema["paths"].values():
         for operation in operations.values():
             for parameter in operation.get("parameters", []):

@@ -263,9 +263,10 @@ def test_the_run_covers_every_endpoint():
                  ("GET", "/api/v1/closing/corrections/"), ("POST", "/api/v1/closing/corrections/"),
                  ("POST", "/api/v1/closing/corrections/{id}/approve/"), ("POST", "/api/v1/closing/corrections/{id}/reject/")}
     expected |= {("POST", quarter + f"{step}/") for step in ("submit", "approve", "return")}
+    expected.add(("GET", "/api/v1/changes/"))  # the change feed (wenshang/api/changes.py)
     assert expected <= operations, sorted(expected - operations)
     bases = {f"/api/v1/{config.app()}/{plural}/" for plural, config in REGISTRY.items()} | {"/api/v1/closing/"}
-    assert all(path in ("/api/v1/figures/", "/api/v1/todos/") or any(path.startswith(base) for base in bases) for _, path in operations)
+    assert all(path in ("/api/v1/figures/", "/api/v1/todos/", "/api/v1/changes/") or any(path.startswith(base) for base in bases) for _, path in operations)
 
 
 def test_a_moment_before_1901_is_a_valid_date_time():

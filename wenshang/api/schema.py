@@ -244,7 +244,7 @@ def postprocess(result, generator, request, public):
     """After drf-spectacular's enum naming: every tag described in Chinese; a filter's choices refer to
     the component enum of the same choice set (one enum per set, not one per operation)."""
     labels = {config.label: str(config.verbose_name) for config in apps.get_app_configs()}
-    labels.update({"figures": "主要指标", "quarter-close": "季度报送审核"})
+    labels.update({"figures": "主要指标", "quarter-close": "季度报送审核", "changes": "变更记录（增量同步）"})
     used = sorted({tag for path in result["paths"].values() for op in path.values() for tag in op.get("tags", [])})
     result["tags"] = [{"name": tag, "description": labels.get(tag, tag)} for tag in used]
     schemas = result.get("components", {}).get("schemas", {})

@@ -10,6 +10,7 @@ from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerSplitVie
 from rest_framework.routers import SimpleRouter
 
 from wenshang.api import (
+    changes,
     closing,
     schema,  # noqa: F401 - registers the token scheme with drf-spectacular
 )
@@ -32,6 +33,7 @@ urlpatterns = [
     path("v1/", IndexView.as_view(), name="api-index"),
     path("v1/figures/", FiguresView.as_view(), name="api-figures"),
     path("v1/todos/", closing.TodosView.as_view(), name="api-todos"),
+    path("v1/changes/", changes.ChangesView.as_view(), name="api-changes"),
     path("v1/closing/quarters/", closing.QuartersView.as_view(), name="api-closing-quarters"),
     path("v1/closing/quarters/<str:township>/<str:period>/", closing.QuarterView.as_view(), name="api-closing-quarter"),
     *[path(f"v1/closing/quarters/<str:township>/<str:period>/{step}/", closing.step_view(step).as_view(),

@@ -482,5 +482,6 @@ class IndexView(APIView):
             "documentation": request.build_absolute_uri("/api/docs/"),
             "schema": request.build_absolute_uri("/api/schema/"),
             "figures": request.build_absolute_uri("/api/v1/figures/"),
+            "changes": request.build_absolute_uri("/api/v1/changes/"),
             "endpoints": endpoints,
         })

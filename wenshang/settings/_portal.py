@@ -120,5 +120,7 @@ SPECTACULAR_SETTINGS = {
         "VillageKindEnum": "villages.choices.VillageKind",
         "PartySchoolLevelEnum": "talent.choices.PartySchoolLevel",
         "SubmissionStateEnum": "wenshang.closing.models.Submission.State",
+        "ChangeActionEnum": "wenshang.kernel.choices.ChangeAction",
+        "CorrectionActionEnum": "wenshang.closing.models.Correction.Action",
     },
 }
