@@ -3,7 +3,7 @@ written by the portal itself and read here. The base classes and the kernel's mo
 ``wenshang.web.admin``; Django finds this module and that one through it."""
 from django.contrib import admin
 
-from wenshang.api.models import ApiToken
+from wenshang.api.models import ApiToken, IdempotentRequest, Webhook, WebhookDelivery
 from wenshang.closing.models import Close, Correction, FrozenValue, Snapshot, Submission, SubmissionEvent
 from wenshang.imports.models import ImportJob
 from wenshang.reports.models import Report
@@ -27,6 +27,35 @@ class ApiTokenAdmin(ReadOnlyAdmin):
     list_select_related = ("township",)
     search_fields = ("name", "prefix")
     exclude = ("key_hash",)
+
+
+@admin.register(IdempotentRequest)
+class IdempotentRequestAdmin(ReadOnlyAdmin):
+    """The answers kept for retried API requests (a day; deleted by the beat task)."""
+
+    list_display = ("created_at", "user", "key", "status")
+    list_select_related = ("user",)
+    search_fields = ("key",)
+    exclude = ("body",)  # an answer may hold a record's values
+
+
+@admin.register(Webhook)
+class WebhookAdmin(ReadOnlyAdmin):
+    """Subscribers are registered, paused and deleted on the portal's webhook page (the secret is shown once there)."""
+
+    list_display = ("name", "url", "county", "township", "active", "created_at")
+    list_filter = ("active",)
+    list_select_related = ("county", "township")
+    search_fields = ("name", "url")
+    exclude = ("secret",)
+
+
+@admin.register(WebhookDelivery)
+class WebhookDeliveryAdmin(ReadOnlyAdmin):
+    list_display = ("created_at", "webhook", "event", "state", "attempts", "last_status", "next_attempt_at")
+    list_filter = ("state",)
+    list_select_related = ("webhook",)
+    search_fields = ("event", "uuid")
 
 
 @admin.register(Report)

@@ -18,6 +18,7 @@ class WenshangConfig(AppConfig):
         from django.contrib import admin
 
         from wenshang.accounts.views import AdminLoginForm
+        from wenshang.api import webhooks  # noqa: F401  (events and record changes reach the subscribers)
         from wenshang.closing import guard, history, views  # noqa: F401  (locked quarters refuse writes; refused writes become requests)
         from wenshang.dashboard import signals as dashboard_signals  # noqa: F401  (dashboards stale after a change)
         from wenshang.kernel import audit  # noqa: F401  (connect the change-log and search-index signals)

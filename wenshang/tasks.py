@@ -3,7 +3,7 @@ module that does the work (HackSoft style)."""
 from celery import shared_task
 
 from villages.models import Township
-from wenshang.api import idempotency
+from wenshang.api import idempotency, webhooks
 from wenshang.imports import jobs
 from wenshang.imports.jobs import run_import  # noqa: F401 - wenshang.run_import: a spreadsheet import job, checked or written
 from wenshang.reports.tasks import build_report, quarterly_reports, send_queued  # noqa: F401 - the survey reports' tasks
@@ -35,3 +35,10 @@ def purge_imports():
 def purge_idempotency_keys():
     """Delete the API's idempotency keys older than ``API_IDEMPOTENCY_HOURS`` (hourly); returns how many."""
     return idempotency.purge()
+
+
+@shared_task(name="wenshang.webhooks", ignore_result=True)
+def deliver_webhooks():
+    """The subscribers' record events collected from the change log, and the due deliveries sent
+    (after each commit that changed records, and every minute); returns {state: count}."""
+    return webhooks.dispatch()

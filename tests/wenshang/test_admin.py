@@ -69,7 +69,8 @@ from villages.models import (
     Village,
     VillageHonour,
 )
-from wenshang.api.models import ApiToken
+from wenshang.api import webhooks
+from wenshang.api.models import ApiToken, IdempotentRequest, Webhook, WebhookDelivery
 from wenshang.api.tokens import create_token
 from wenshang.closing.models import Close, Correction, FrozenValue, Snapshot, Submission, SubmissionEvent
 from wenshang.imports.models import ImportJob
@@ -104,6 +105,7 @@ def credit_code(first17):
 
 
 CLOSING = (Submission, SubmissionEvent, Close, Snapshot, FrozenValue, Correction)  # worked on the portal, read in the admin
+API = (ApiToken, IdempotentRequest, Webhook, WebhookDelivery)  # made by the API and its pages, read by county administrators
 
 
 @pytest.fixture
@@ -216,6 +218,10 @@ def sample(geo):
     create_token(name="省平台", township=None, read_only=True)
     Report.objects.create(scope="township", subject=f"township:{t.code}", township=t, year=2024, quarter=1, version=1,
                           title="寅寺镇2024年第一季度乡村振兴大调研报告")
+    hook = webhooks.subscribe(name="省平台", url="https://sys.example.gov.cn/hooks", events_chosen=["*"], county=t.county)
+    webhooks.emit("report.ready", t.county_id, None, {"report": 1})
+    IdempotentRequest.objects.create(user=viewer, key="k-1", fingerprint="0" * 64, status=201, body="{}")
+    assert WebhookDelivery.objects.filter(webhook=hook).exists()
     # (a quarter before every sample record: nothing of the sample is locked)
     sub = Submission.objects.create(township=t, county=t.county, year=2020, quarter=1, state="approved")
     SubmissionEvent.objects.create(submission=sub, user=viewer, user_name=viewer.username, action="approve")
@@ -307,14 +313,14 @@ def test_superuser_gets_every_page(client, accounts, sample, model):
     assert client.get(url(model, "changelist")).status_code == 200
     assert client.get(url(model, "changelist"), {"q": "东石楼"}).status_code == 200
     assert client.get(url(model, "changelist"), {"q": "370830"}).status_code == 200
-    expected_add = 403 if model in (ObjectChange, PersonalDataAccess, ImportJob, SearchEntry, ApiToken, Report, MetricAggregate, *CLOSING) else 200
+    expected_add = 403 if model in (ObjectChange, PersonalDataAccess, ImportJob, SearchEntry, *API, Report, MetricAggregate, *CLOSING) else 200
     assert client.get(url(model, "add")).status_code == expected_add
     obj = model._default_manager.order_by("pk").first()
     assert obj is not None
     response = client.get(url(model, "change", obj.pk))
     assert response.status_code == 200
     assert client.get(url(model, "history", obj.pk)).status_code == 200
-    if model not in (ObjectChange, PersonalDataAccess, ImportJob, SearchEntry, User, ApiToken, Report, MetricAggregate, *CLOSING):
+    if model not in (ObjectChange, PersonalDataAccess, ImportJob, SearchEntry, User, *API, Report, MetricAggregate, *CLOSING):
         assert client.get(url(model, "delete", obj.pk)).status_code == 200
 
 
@@ -406,13 +412,13 @@ def test_every_role_gets_the_pages_its_scope_allows(client, accounts, sample, wh
         response = client.get(url(model, "changelist"))
         if permission_filter(user, model, "view") is False:  # only county administrators read the API tokens
             # and the log of who saw personal data; a city is read by its own users only (issue 14)
-            assert (model in (ApiToken, PersonalDataAccess) and who != "county_admin"
+            assert (model in (*API, PersonalDataAccess) and who != "county_admin"
                     or model is City and not user.city_id) and response.status_code == 403, model
             continue
         assert response.status_code == 200, model
         for row in response.context["cl"].result_list:
             assert can(user, "view", row), (model, row)
-        may_add = permission_filter(user, model, "add") is not False and model not in (ObjectChange, PersonalDataAccess, ImportJob, SearchEntry, ApiToken, Report, MetricAggregate, *CLOSING)
+        may_add = permission_filter(user, model, "add") is not False and model not in (ObjectChange, PersonalDataAccess, ImportJob, SearchEntry, *API, Report, MetricAggregate, *CLOSING)
         if model is User:
             may_add = may_add and who == "county_admin"
         assert client.get(url(model, "add")).status_code == (200 if may_add else 403), model

@@ -60,9 +60,10 @@ class ChangePageSerializer(serializers.Serializer):
         ref_name = "ChangePage"
 
 
-def entities(user):
-    """{content type id: config} of the API's record kinds ``user`` may read."""
-    return {ContentType.objects.get_for_model(c.model).pk: c for c in REGISTRY.values() if can(user, "view", c.model)}
+def entities(user=None):
+    """{content type id: config} of the API's record kinds (``user`` may read)."""
+    return {ContentType.objects.get_for_model(c.model).pk: c for c in REGISTRY.values()
+            if user is None or can(user, "view", c.model)}
 
 
 def parse_cursor(value):
@@ -102,25 +103,18 @@ class ChangesView(TouchTokenMixin, APIView):
                 raise exceptions.ValidationError({"entity": [_(
                     "No such record kind, or you may not read it: write it as in the API's addresses, e.g. finance/loans.")]})
         size = self.paginator.get_page_size(request)
-        txid, after = parse_cursor(request.query_params.get("after", ""))
-        qs = ObjectChange.objects.restrict(user, "view").filter(content_type__in=list(kinds))
-        if connection.vendor == "postgresql":
-            qs = qs.annotate(txid=RawSQL("wenshang_objectchange.txid", ())).extra(where=[SETTLED])
-            qs = qs.filter(txid__gte=txid).exclude(txid=txid, id__lte=after).order_by("txid", "id")
-        else:
-            qs = qs.filter(id__gt=after).order_by("id")
-        rows = list(qs.only("id", "time", "action", "content_type_id", "object_id", "township_id", "prechange_data",
-                            "postchange_data")[:size])
+        after = request.query_params.get("after", "")
+        parse_cursor(after)
+        rows, cursor = read(ObjectChange.objects.restrict(user, "view").filter(content_type__in=list(kinds)), after, size)
         may_see = privacy.may_see(user)
         results, seen = [], {}
         for row in rows:
             config = kinds[row.content_type_id]
-            results.append(self.change(row, config, may_see))
+            results.append(change(row, config, may_see))
             if row.postchange_data and may_see:
                 seen.setdefault(config.model, []).append(int(row.object_id))
         for model, ids in seen.items():
             privacy.record_access(user, model, ids, "api:changes")
-        cursor = f"{getattr(rows[-1], 'txid', 0)}.{rows[-1].pk}" if rows else f"{txid}.{after}"
         following = None
         if len(rows) == size:
             query = request.query_params.copy()
@@ -128,19 +122,47 @@ class ChangesView(TouchTokenMixin, APIView):
             following = request.build_absolute_uri(f"{request.path}?{query.urlencode()}")
         return Response({"next": following, "cursor": cursor, "results": results})
 
-    @staticmethod
-    def change(row, config, may_see):
-        model = config.model
-        names = {f.attname: f.name for f in model._meta.concrete_fields}
-        masks = {} if may_see else privacy.personal_fields(model)
 
-        def shown(data):
-            if data is None:
-                return None
-            return {names.get(k, k): (masks[k](v) if k in masks and v else v) for k, v in data.items() if k in names}
 
-        before, after = row.prechange_data or {}, row.postchange_data
-        changed = sorted(names.get(k, k) for k in (after or {}) if k in names and before and before.get(k) != after.get(k))
-        return {"id": row.pk, "time": row.time, "action": row.action, "entity": f"{config.app()}/{config.plural}",
-                "record": int(row.object_id), "township": row.township_id, "changed": changed,
-                "data": shown(after) if row.action != ChangeAction.DELETE else None}
+def read(queryset, after, size):
+    """(rows, cursor): up to ``size`` changes of ``queryset`` (of ObjectChange) after the cursor ``after``,
+    in the feed's order (see the module), and the cursor of the last one (``after`` if none)."""
+    txid, pk = parse_cursor(after)
+    if connection.vendor == "postgresql":
+        queryset = queryset.annotate(txid=RawSQL("wenshang_objectchange.txid", ())).extra(where=[SETTLED])
+        queryset = queryset.filter(txid__gte=txid).exclude(txid=txid, id__lte=pk).order_by("txid", "id")
+    else:
+        queryset = queryset.filter(id__gt=pk).order_by("id")
+    rows = list(queryset.only("id", "time", "action", "content_type_id", "object_id", "township_id", "prechange_data",
+                              "postchange_data")[:size])
+    return rows, (f"{getattr(rows[-1], 'txid', 0)}.{rows[-1].pk}" if rows else f"{txid}.{pk}")
+
+
+def end():
+    """The cursor of the feed's end as it stands (a new subscriber starts there)."""
+    rows, cursor = [], "0.0"
+    last = ObjectChange.objects.all()
+    if connection.vendor == "postgresql":
+        last = last.annotate(txid=RawSQL("wenshang_objectchange.txid", ())).extra(where=[SETTLED]).order_by("-txid", "-id")
+    else:
+        last = last.order_by("-id")
+    rows = list(last.only("id")[:1])
+    return f"{getattr(rows[0], 'txid', 0)}.{rows[0].pk}" if rows else cursor
+
+
+def change(row, config, may_see):
+    """One change as the feed and the webhooks write it: the record after it as the API writes records."""
+    model = config.model
+    names = {f.attname: f.name for f in model._meta.concrete_fields}
+    masks = {} if may_see else privacy.personal_fields(model)
+
+    def shown(data):
+        if data is None:
+            return None
+        return {names.get(k, k): (masks[k](v) if k in masks and v else v) for k, v in data.items() if k in names}
+
+    before, after = row.prechange_data or {}, row.postchange_data
+    changed = sorted(names.get(k, k) for k in (after or {}) if k in names and before and before.get(k) != after.get(k))
+    return {"id": row.pk, "time": row.time, "action": row.action, "entity": f"{config.app()}/{config.plural}",
+            "record": int(row.object_id), "township": row.township_id, "changed": changed,
+            "data": shown(after) if row.action != ChangeAction.DELETE else None}

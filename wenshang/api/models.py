@@ -90,6 +90,14 @@ class IdempotentRequest(models.Model):
     body = models.TextField(_("answer"))
     created_at = models.DateTimeField(_("created at"), default=timezone.now, db_index=True)
 
+    objects = RestrictedQuerySet.as_manager()
+
+    scope_path = None
+    county_path = "user__county"  # a token's requests: its account's county
+    city_path = "user__city"
+    admin_only = True
+    admin_view_only = True
+
     class Meta:
         verbose_name = _("idempotent request")
         verbose_name_plural = _("idempotent requests")
@@ -97,3 +105,75 @@ class IdempotentRequest(models.Model):
 
     def __str__(self):
         return self.key
+
+
+class Webhook(models.Model):
+    """A subscriber of another system: the portal POSTs the events it chose to its address, signed with
+    its secret (HMAC-SHA256), for the records of its scope (a county, or one township)."""
+
+    name = models.CharField(_("subscriber"), max_length=100, help_text=_("The system that receives the events."))
+    url = models.URLField(_("address"), max_length=500, help_text=_("Where the events are POSTed (http or https)."))
+    secret = models.CharField(_("signing secret"), max_length=100, editable=False)
+    events = models.JSONField(_("events"), default=list)
+    county = models.ForeignKey("villages.County", verbose_name=_("county"), null=True, blank=True, on_delete=models.CASCADE,
+                               related_name="+")
+    township = models.ForeignKey("villages.Township", verbose_name=_("township"), null=True, blank=True,
+                                 on_delete=models.CASCADE, related_name="+", help_text=_("Empty means the whole county."))
+    active = models.BooleanField(_("active"), default=True)
+    cursor = models.CharField(_("change log read up to"), max_length=40, default="0.0", editable=False)
+    created_at = models.DateTimeField(_("created at"), default=timezone.now)
+    created_by = models.ForeignKey(settings.AUTH_USER_MODEL, verbose_name=_("created by"), null=True, blank=True,
+                                   on_delete=models.SET_NULL, related_name="+")
+
+    objects = RestrictedQuerySet.as_manager()
+
+    scope_path = None  # a county administrator's (admin_only)
+    county_path = "county"
+    city_path = "county__city"
+    admin_only = True
+    admin_view_only = True
+
+    class Meta:
+        verbose_name = _("webhook")
+        verbose_name_plural = _("webhooks")
+        ordering = ["-created_at", "-pk"]
+
+    def __str__(self):
+        return self.name
+
+
+class WebhookDelivery(models.Model):
+    """One event sent (or to be sent) to one subscriber: its payload, the attempts and their answers."""
+
+    class State(models.TextChoices):
+        PENDING = "pending", _("Waiting")
+        DELIVERED = "delivered", _("Delivered")
+        FAILED = "failed", _("Failed")
+
+    webhook = models.ForeignKey(Webhook, verbose_name=_("webhook"), on_delete=models.CASCADE, related_name="deliveries")
+    uuid = models.UUIDField(_("delivery id"), unique=True, editable=False)
+    event = models.CharField(_("event"), max_length=80)
+    payload = models.TextField(_("payload"))
+    state = models.CharField(_("state"), max_length=10, choices=State.choices, default=State.PENDING, db_index=True)
+    attempts = models.PositiveSmallIntegerField(_("attempts"), default=0)
+    next_attempt_at = models.DateTimeField(_("next attempt at"), null=True, blank=True, db_index=True)
+    last_status = models.PositiveSmallIntegerField(_("last answer"), null=True, blank=True)
+    last_error = models.CharField(_("last error"), max_length=300, blank=True)
+    created_at = models.DateTimeField(_("created at"), default=timezone.now)
+    delivered_at = models.DateTimeField(_("delivered at"), null=True, blank=True)
+
+    objects = RestrictedQuerySet.as_manager()
+
+    scope_path = None
+    county_path = "webhook__county"
+    city_path = "webhook__county__city"
+    admin_only = True
+    admin_view_only = True
+
+    class Meta:
+        verbose_name = _("webhook delivery")
+        verbose_name_plural = _("webhook deliveries")
+        ordering = ["-created_at", "-pk"]
+
+    def __str__(self):
+        return f"{self.event} → {self.webhook}"

@@ -1,7 +1,10 @@
-"""The administrators' page of API tokens (``/accounts/api-tokens/``): make a token for a named
-client (shown once), see every token's scope, rights, expiry and last use, revoke one."""
+"""The administrators' pages of the API: tokens (``/accounts/api-tokens/``: make a token for a named
+client, shown once; see every token's scope, rights, expiry and last use; revoke one) and webhooks
+(``/accounts/webhooks/``: register a subscriber, its secret shown once; its deliveries, sent again
+on request; pause, resume, delete)."""
 from django import forms
 from django.contrib import messages
+from django.db.models import Count, Q
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils.translation import gettext as _
@@ -9,10 +12,12 @@ from django.utils.translation import gettext_lazy
 
 from villages.models import County, Township
 from wenshang.accounts.views import UserManagementView
-from wenshang.api.models import ApiToken
+from wenshang.api import webhooks
+from wenshang.api.models import ApiToken, Webhook, WebhookDelivery
 from wenshang.api.tokens import DEFAULT_DAYS, create_token, revoke
 from wenshang.kernel.scope import scope_of
 from wenshang.web.forms import bootstrap_errors
+from wenshang.web.portal import REGISTRY
 
 
 class ApiTokenForm(forms.Form):
@@ -125,3 +130,131 @@ class ApiTokenRevokeView(UserManagementView):
         revoke(token, by=request.user)
         messages.success(request, _("The token of “%(name)s” was revoked; it no longer works.") % {"name": token.name})
         return redirect("api_token_list")
+
+
+# -- webhooks: subscribers of other systems, their deliveries ---------------------------------------------
+def event_choices():
+    """The events a subscriber may choose: everything, each record kind's changes, the features' events."""
+    kinds = sorted(REGISTRY.values(), key=lambda c: (c.app(), c.plural))
+    return ([("*", _("Everything"))]
+            + [(f"{c.app()}/{c.plural}.*", _("%(records)s: created, changed, deleted") % {"records": c.model._meta.verbose_name_plural})
+               for c in kinds]
+            + [(name, label) for name, label in webhooks.OTHER_EVENTS.items()])
+
+
+class WebhookForm(forms.Form):
+    name = forms.CharField(label=gettext_lazy("subscriber"), max_length=100,
+                           help_text=gettext_lazy("The system that receives the events, e.g. 省乡村振兴平台."))
+    url = forms.URLField(label=gettext_lazy("address"), max_length=500, assume_scheme="https",
+                         help_text=gettext_lazy("Where the events are POSTed, e.g. https://sys.example.gov.cn/hooks/wenshang."))
+    township = forms.ModelChoiceField(label=gettext_lazy("scope"), queryset=Township.objects.none(), required=False,
+                                      empty_label=gettext_lazy("Whole county"))
+    events = forms.MultipleChoiceField(label=gettext_lazy("events"), choices=(),
+                                       help_text=gettext_lazy("Hold Ctrl (⌘ on a Mac) to choose several."))
+
+    def __init__(self, *args, user=None, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.user = user
+        self.fields["township"].queryset = Township.objects.restrict(user, "view").order_by("code")
+        self.fields["events"].choices = event_choices()
+        self.fields["events"].widget.attrs.update({"class": "form-select", "size": 12})
+        for name in ("name", "url"):
+            self.fields[name].widget.attrs["class"] = "form-control"
+        self.fields["township"].widget.attrs["class"] = "form-select"
+
+    def clean_name(self):
+        name = self.cleaned_data["name"].strip()
+        if not name:
+            raise forms.ValidationError(_("Enter the name of the subscriber."))
+        return name
+
+    def clean_url(self):
+        url = self.cleaned_data["url"]
+        if not url.lower().startswith(("http://", "https://")):
+            raise forms.ValidationError(_("The address must begin with http:// or https://."))
+        return url
+
+
+def county_of(user):
+    """The county whose subscribers ``user`` manages (a county's administrator's), or None."""
+    scope = scope_of(user)
+    if scope.county_id:
+        return County.objects.get(pk=scope.county_id)
+    counties = list(County.objects.restrict(user, "view").order_by("code")[:2])
+    return counties[0] if len(counties) == 1 else None
+
+
+class WebhookListView(UserManagementView):
+    template_name = "api/webhook_list.html"
+
+    def breadcrumbs(self):
+        return [(_("Wenshang County"), reverse("home")), (Webhook._meta.verbose_name_plural, reverse("webhook_list"))]
+
+    def page(self, form, status=200):
+        hooks = Webhook.objects.restrict(self.request.user, "view").select_related("township", "created_by")
+        counts = {row["webhook"]: row for row in WebhookDelivery.objects.filter(webhook__in=hooks).values("webhook").annotate(
+            pending=Count("pk", filter=Q(state=WebhookDelivery.State.PENDING)),
+            failed=Count("pk", filter=Q(state=WebhookDelivery.State.FAILED)),
+            delivered=Count("pk", filter=Q(state=WebhookDelivery.State.DELIVERED)))}
+        labels = dict(event_choices())
+        rows = [{"hook": h, "counts": counts.get(h.pk, {}), "events": [labels.get(e, e) for e in h.events]} for h in hooks]
+        return render(self.request, self.template_name, {
+            "form": bootstrap_errors(form), "rows": rows, "breadcrumbs": self.breadcrumbs(),
+            "county": county_of(self.request.user)}, status=status)
+
+    def get(self, request):
+        return self.page(WebhookForm(user=request.user))
+
+    def post(self, request):
+        form = WebhookForm(request.POST, user=request.user)
+        county = county_of(request.user)
+        if county is None:
+            form.add_error(None, _("Subscribers are registered by a county's administrator, for that county."))
+        if not form.is_valid():
+            return self.page(form, status=400)
+        data = form.cleaned_data
+        hook = webhooks.subscribe(name=data["name"], url=data["url"], events_chosen=data["events"], county=county,
+                                  township=data["township"], created_by=request.user)
+        request.session[NEW_SECRET] = {"pk": hook.pk}
+        return redirect("webhook_detail", pk=hook.pk)
+
+
+NEW_SECRET = "new_webhook_secret"
+
+
+class WebhookDetailView(UserManagementView):
+    """A subscriber's deliveries, newest first (its secret shown once, right after it is made)."""
+
+    def breadcrumbs(self, hook):
+        return WebhookListView.breadcrumbs(self) + [(hook.name, reverse("webhook_detail", args=[hook.pk]))]
+
+    def get(self, request, pk):
+        hook = get_object_or_404(Webhook.objects.restrict(request.user, "view").select_related("township"), pk=pk)
+        new = request.session.pop(NEW_SECRET, None)
+        shown = bool(new and new["pk"] == hook.pk)
+        deliveries = WebhookDelivery.objects.filter(webhook=hook).order_by("-created_at", "-pk")
+        state = request.GET.get("state", "")
+        if state in WebhookDelivery.State.values:
+            deliveries = deliveries.filter(state=state)
+        response = render(request, "api/webhook_detail.html", {
+            "hook": hook, "secret": hook.secret if shown else None, "deliveries": deliveries[:200], "state": state,
+            "states": WebhookDelivery.State.choices, "breadcrumbs": self.breadcrumbs(hook),
+            "events": [dict(event_choices()).get(e, e) for e in hook.events]})
+        response["Cache-Control"] = "no-store"
+        return response
+
+    def post(self, request, pk):
+        hook = get_object_or_404(Webhook.objects.restrict(request.user, "view"), pk=pk)
+        action = request.POST.get("action")
+        if action == "redeliver":
+            delivery = get_object_or_404(WebhookDelivery, webhook=hook, pk=request.POST.get("delivery") or 0)
+            webhooks.redeliver(delivery)
+            messages.success(request, _("The delivery will be sent again in a moment."))
+        elif action in ("pause", "resume"):
+            webhooks.set_active(hook, action == "resume")
+            messages.success(request, _("Deliveries resumed.") if hook.active else _("Deliveries paused."))
+        elif action == "delete":
+            webhooks.remove(hook)
+            messages.success(request, _("The subscriber “%(name)s” was deleted.") % {"name": hook.name})
+            return redirect("webhook_list")
+        return redirect("webhook_detail", pk=hook.pk)

@@ -18,7 +18,7 @@ from wenshang.imports.checking import get_spec
 from wenshang.imports.models import ImportJob
 from wenshang.imports.reading import estimate_rows
 from wenshang.imports.writing import Importer
-from wenshang.kernel import audit, privacy
+from wenshang.kernel import audit, events, privacy
 
 logger = logging.getLogger(__name__)
 
@@ -145,6 +145,12 @@ def run_job(job_id, phase):
     if commit or fields["status"] in (Status.FAILED, Status.INVALID):
         fields["finished_at"] = timezone.now()
     ImportJob.objects.filter(pk=job.pk).update(**fields)
+    if commit or fields["status"] in (Status.FAILED, Status.INVALID):
+        county = job.township.county_id if job.township_id else job.user.county_id
+        events.happened.send(sender=ImportJob, event="import.finished", county_id=county, township_id=job.township_id, data={
+            "job": job.pk, "entity": job.entity, "status": fields["status"], "written": commit and fields["status"] == Status.DONE,
+            "rows": fields.get("total_rows", 0), "created": fields.get("created_rows", 0), "updated": fields.get("updated_rows", 0),
+            "problems": len(fields.get("problems") or [])})
     return fields["status"]
 
 

@@ -31,6 +31,7 @@ from django.utils import timezone
 
 from villages.models import City, County, Township
 from wenshang.closing.services import quarter_closed
+from wenshang.kernel import events
 from wenshang.kernel.routers import replica_reads
 from wenshang.kernel.scope import scope_of
 from wenshang.reports import data, pdf, xlsx
@@ -276,6 +277,10 @@ def run(report_id, task_id=None):
         )
         if not done:
             raise Superseded
+        events.happened.send(sender=Report, event="report.ready", county_id=report.county_id, township_id=report.township_id,
+                             data={"report": report.pk, "title": report.title, "subject": report.subject, "year": report.year,
+                                   "quarter": report.quarter, "version": report.version, "official_revision": report.revision,
+                                   "pages": pages})
         return Status.DONE
     except Superseded:
         logger.info("report %s: run %s was superseded", report_id, attempt)

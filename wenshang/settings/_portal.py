@@ -68,6 +68,8 @@ CELERY_BEAT_SCHEDULE = {
     "verify-metrics": {"task": "wenshang.verify_metrics", "schedule": crontab(minute=40, hour=2)},
     # Every hour: the API's idempotency keys older than API_IDEMPOTENCY_HOURS are deleted.
     "purge-idempotency-keys": {"task": "wenshang.purge_idempotency_keys", "schedule": crontab(minute=20)},
+    # Every minute: webhook events collected from the change log, due deliveries (and retries) sent.
+    "deliver-webhooks": {"task": "wenshang.webhooks", "schedule": 60.0},
 }
 
 # -- The REST API (wenshang.api): tokens for systems, the session for the browser -------------------
@@ -88,6 +90,8 @@ REST_FRAMEWORK = {
 }
 API_MAX_BODY = env.int("API_MAX_BODY", default=5 * 1024 * 1024)  # bytes per request
 API_BULK_MAX = env.int("API_BULK_MAX", default=1000)  # records per bulk request
+WEBHOOK_TIMEOUT = env.int("WEBHOOK_TIMEOUT", default=10)  # seconds a subscriber has to answer a delivery
+WEBHOOK_RETRY_HOURS = env.int("WEBHOOK_RETRY_HOURS", default=24)  # a delivery not answered 2xx is tried again for so long
 API_IDEMPOTENCY_HOURS = env.int("API_IDEMPOTENCY_HOURS", default=24)  # a retry with the same Idempotency-Key within it: the first answer
 
 SPECTACULAR_SETTINGS = {
