@@ -22,7 +22,7 @@ class FinanceViceMayorFilterSet(PortalFilterSet):
 
 
 class LoanFilterSet(PortalFilterSet):
-    search_fields = ("borrower_name", "borrower_id_number__exact", "bank", "homestead__parcel_code__startswith")
+    search_fields = ("borrower_name", "borrower_id_number__exact", "contract_number__exact", "bank", "homestead__parcel_code__startswith")
     kind_in = django_filters.MultipleChoiceFilter(field_name="kind", choices=LoanKind.choices, label=_("kinds"))
     village = village_filter()
     granted_after, granted_before = date_range("granted_on")

@@ -14,6 +14,7 @@ register(
     ImportSpec("loans", Loan, ("kind", "bank", "borrower_name", "borrower_id_number", "granted_on"), [
         Field("kind", "贷款类型"),
         Field("bank"),
+        Field("contract_number"),
         Field("borrower_name"),
         Field("borrower_id_number"),
         Field("borrower_phone"),
@@ -29,7 +30,7 @@ register(
         Field("status"),
         Field("interest_subsidy"),
         Field("risk_compensation"),
-    ], examples={"kind": "创业担保贷款", "bank": "汶上县农村商业银行", "borrower_name": "孙示例", "borrower_id_number": EX_PERSON,
+    ], examples={"kind": "创业担保贷款", "bank": "汶上县农村商业银行", "contract_number": "WSNS-2024-000123", "borrower_name": "孙示例", "borrower_id_number": EX_PERSON,
                  "borrower_phone": "13700000000", "township": EX_TOWNSHIP, "village": EX_VILLAGE, "amount": "200000",
                  "annual_rate": "3.85", "term_months": "24", "granted_on": "2024-03-05", "due_on": "2026-03-04",
                  "status": "已发放", "interest_subsidy": "4000", "risk_compensation": "0"},

@@ -89,6 +89,9 @@ class Loan(BaseModel):
 
     kind = models.CharField(_("kind"), max_length=20, choices=LoanKind.choices)
     bank = models.CharField(_("bank"), max_length=100)
+    contract_number = models.CharField(
+        _("contract number"), max_length=50, blank=True,
+        help_text=_("The bank's number of the loan contract, unique within the bank: how the bank's system names the loan."))
     borrower_name = models.CharField(_("borrower"), max_length=100)
     borrower_id_number = IdNumberField(_("borrower's ID number"), blank=True)
     borrower_phone = MobileField(_("borrower's mobile number"))
@@ -124,6 +127,9 @@ class Loan(BaseModel):
             *positive("loan", "amount"),
             *non_negative("loan", "interest_subsidy", "risk_compensation"),
             date_order("loan", "granted_on", "due_on"),
+            models.UniqueConstraint(fields=["bank", "contract_number"], condition=~models.Q(contract_number=""),
+                                    name="loan_contract_unique_per_bank",
+                                    violation_error_message=_("This bank already has a loan with this contract number.")),
         ]
         indexes = [models.Index(fields=["kind", "granted_on"], name="loan_kind_date_idx")]
 

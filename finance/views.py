@@ -32,6 +32,8 @@ class LoanViews(ModelViews):
     form_class = forms.LoanForm
     columns = ("__str__", "kind", "amount", "bank", "township", "village", "granted_on", "due_on", "status")
     select_related = ("township", "village")
+    api_bulk = True
+    api_natural_key = ("bank", "contract_number")  # a bank's system names its loans by contract
 
 
 class AgriLoanReportViews(ModelViews):
@@ -59,6 +61,7 @@ class HomesteadViews(ModelViews):
     select_related = ("village",)
     related = ("loans",)
     api_bulk = True
+    api_natural_key = ("parcel_code",)
 
 
 class LandTransactionViews(ModelViews):

@@ -352,3 +352,43 @@ def test_page_sizes_within_bounds(bank, village_a):
     bank.post(f"{PARCELS}bulk/", [parcel_body(village_a, n) for n in range(1, 4)], format="json")
     assert len(bank.get(PARCELS, {"page_size": "1"}).json()["results"]) == 1
     assert len(bank.get(PARCELS, {"page_size": "1000"}).json()["results"]) == 3
+
+
+# -- bulk upsert by natural key (issue 16) -------------------------------------------------------------
+def test_bulk_upsert_of_parcels_by_their_code(bank, village_a):
+    bank.post(f"{PARCELS}bulk/", [parcel_body(village_a, n) for n in range(1, 4)], format="json")
+    first = Homestead.objects.get(parcel_code=f"{village_a.code}JC00001")
+    items = [{k: v for k, v in bank.get(f"{PARCELS}{p.pk}/").json().items() if k not in ("id", "created_at", "updated_at")}
+             for p in Homestead.objects.order_by("parcel_code")]  # the records as read (ID numbers masked: unchanged)
+    items[0]["area"] = "199.00"
+    items += [parcel_body(village_a, n) for n in (4, 5)]
+    response = bank.put(f"{PARCELS}bulk/", items, format="json")
+    assert response.status_code == 200, response.content
+    body = response.json()
+    assert (body["created"], body["updated"]) == (2, 3) and body["ids"][0] == first.pk and len(body["ids"]) == 5
+    first.refresh_from_db()
+    assert first.area == Decimal("199.00") and Homestead.objects.count() == 5
+    again = bank.put(f"{PARCELS}bulk/", items[:3] + [dict(i, holder_id_number=Homestead.objects.get(
+        parcel_code=i["parcel_code"]).holder_id_number) for i in items[3:]], format="json")
+    assert (again.json()["created"], again.json()["updated"]) == (0, 5) and Homestead.objects.count() == 5
+
+
+def test_bulk_upsert_lists_every_bad_item_and_writes_nothing(bank, village_a):
+    items = [parcel_body(village_a, 1), {k: v for k, v in parcel_body(village_a, 2).items() if k != "parcel_code"},
+             parcel_body(village_a, 3, area="-5"), parcel_body(village_a, 1)]
+    body = assert_error(bank.put(f"{PARCELS}bulk/", items, format="json"), 400)
+    by_index = {item["index"]: item["errors"] for item in body["items"]}
+    assert set(by_index) == {1, 2, 3} and "parcel_code" in by_index[1] and "area" in by_index[2]
+    assert "non_field_errors" in by_index[3]  # the same parcel as item 0
+    assert not Homestead.objects.exists()
+
+
+def test_loans_are_upserted_by_bank_and_contract_number(bank, township_a, village_a):
+    item = loan_body(township_a, village_a, contract_number="WSNS-2024-000123")
+    assert bank.put(f"{LOANS}bulk/", [item], format="json").json()["created"] == 1
+    response = bank.put(f"{LOANS}bulk/", [dict(item, amount="85000.00")], format="json")
+    assert response.json()["updated"] == 1 and Loan.objects.get().amount == Decimal("85000.00")
+    other_bank = dict(item, bank="汶上村镇银行")  # the same number at another bank: another loan
+    assert bank.put(f"{LOANS}bulk/", [other_bank], format="json").json()["created"] == 1 and Loan.objects.count() == 2
+    duplicate = assert_error(bank.post(LOANS, item, format="json"), 400)  # a second loan with the number: refused
+    assert "该银行已有此合同编号的贷款。" in str(duplicate["errors"])

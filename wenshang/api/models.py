@@ -3,6 +3,7 @@ from django.conf import settings
 from django.db import models
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 
 from wenshang.kernel.scope import RestrictedQuerySet
 
@@ -112,7 +113,7 @@ class Webhook(models.Model):
     its secret (HMAC-SHA256), for the records of its scope (a county, or one township)."""
 
     name = models.CharField(_("subscriber"), max_length=100, help_text=_("The system that receives the events."))
-    url = models.URLField(_("address"), max_length=500, help_text=_("Where the events are POSTed (http or https)."))
+    url = models.URLField(pgettext_lazy("webhook", "address"), max_length=500, help_text=_("Where the events are POSTed (http or https)."))
     secret = models.CharField(_("signing secret"), max_length=100, editable=False)
     events = models.JSONField(_("events"), default=list)
     county = models.ForeignKey("villages.County", verbose_name=_("county"), null=True, blank=True, on_delete=models.CASCADE,

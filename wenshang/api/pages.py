@@ -8,7 +8,7 @@ from django.db.models import Count, Q
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils.translation import gettext as _
-from django.utils.translation import gettext_lazy
+from django.utils.translation import gettext_lazy, pgettext_lazy
 
 from villages.models import County, Township
 from wenshang.accounts.views import UserManagementView
@@ -145,9 +145,9 @@ def event_choices():
 class WebhookForm(forms.Form):
     name = forms.CharField(label=gettext_lazy("subscriber"), max_length=100,
                            help_text=gettext_lazy("The system that receives the events, e.g. 省乡村振兴平台."))
-    url = forms.URLField(label=gettext_lazy("address"), max_length=500, assume_scheme="https",
+    url = forms.URLField(label=pgettext_lazy("webhook", "address"), max_length=500, assume_scheme="https",
                          help_text=gettext_lazy("Where the events are POSTed, e.g. https://sys.example.gov.cn/hooks/wenshang."))
-    township = forms.ModelChoiceField(label=gettext_lazy("scope"), queryset=Township.objects.none(), required=False,
+    township = forms.ModelChoiceField(label=pgettext_lazy("webhook", "scope"), queryset=Township.objects.none(), required=False,
                                       empty_label=gettext_lazy("Whole county"))
     events = forms.MultipleChoiceField(label=gettext_lazy("events"), choices=(),
                                        help_text=gettext_lazy("Hold Ctrl (⌘ on a Mac) to choose several."))

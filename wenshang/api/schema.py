@@ -47,6 +47,15 @@ class BulkResultSerializer(serializers.Serializer):
     ids = serializers.ListField(child=serializers.IntegerField(), help_text="新建记录的 id，与提交的顺序相同")
 
 
+class BulkUpsertResultSerializer(serializers.Serializer):
+    created = serializers.IntegerField(help_text="新建的记录数")
+    updated = serializers.IntegerField(help_text="按自然键找到并修改的记录数")
+    ids = serializers.ListField(child=serializers.IntegerField(), help_text="各条记录的 id，与提交的顺序相同")
+
+    class Meta:
+        ref_name = "BulkUpsertResult"
+
+
 ERRORS = {
     "400": "提交的数据有误（逐字段说明）",
     "401": "缺少令牌，或令牌无效、已过期、已吊销",
@@ -83,7 +92,7 @@ class PortalAutoSchema(AutoSchema):
             "update": f"{name}：修改（全部字段）",
             "partial_update": f"{name}：修改（部分字段）",
             "destroy": f"{name}：删除",
-            "bulk": f"{plural}：批量新建",
+            "bulk": f"{plural}：批量新建或修改（按{'、'.join(config.api_natural_key)}）" if self.method == "PUT" else f"{plural}：批量新建",
         }.get(action, str(plural))
 
     def get_description(self):
@@ -101,8 +110,11 @@ class PortalAutoSchema(AutoSchema):
             "update": "须提交全部可写字段；校验和业务规则与平台表单相同。",
             "partial_update": "只提交要改的字段；校验和业务规则与平台表单相同。",
             "destroy": "删除一条记录；仍被其他记录引用时答 409。",
-            "bulk": f"一次新建至多 {settings.API_BULK_MAX} 条：全部成功才写入，"
-                    "有任何一条出错就一条也不写，并逐条列出问题（items[].index 从 0 起）。",
+            "bulk": (f"一次至多 {settings.API_BULK_MAX} 条，每条为完整的记录：按自然键（{'、'.join(config.api_natural_key)}）"
+                     "找到范围内已有的记录就修改，找不到就新建；同一批重复提交不会重复写入。全部成功才写入，有任何一条出错就一条也不写，"
+                     "并逐条列出问题（items[].index 从 0 起）。") if self.method == "PUT" else
+                    (f"一次新建至多 {settings.API_BULK_MAX} 条：全部成功才写入，"
+                     "有任何一条出错就一条也不写，并逐条列出问题（items[].index 从 0 起）。"),
         }
         text = texts.get(action, "")
         personal = privacy.personal_fields(model)
@@ -135,6 +147,8 @@ class PortalAutoSchema(AutoSchema):
 
     def get_response_serializers(self):
         if getattr(self.view, "action", None) == "bulk":
+            if self.method == "PUT":
+                return {200: BulkUpsertResultSerializer}
             return {201: BulkResultSerializer}  # the view answers 201 Created
         return super().get_response_serializers()
 

@@ -316,11 +316,7 @@ class PortalViewSet(TouchTokenMixin, viewsets.ModelViewSet):
     def create_many(self, request):
         """Create many records at once: all of them, or none (every problem is listed by item).
         The ``bulk`` action of the entities with ``api_bulk`` (``viewset_for``)."""
-        items = request.data.get("items") if isinstance(request.data, dict) else request.data
-        if not isinstance(items, list) or not items:
-            raise exceptions.ValidationError({"items": [_("Send a JSON list of records (or {\"items\": [...]}).")]})
-        if len(items) > settings.API_BULK_MAX:
-            raise exceptions.ValidationError({"items": [_("At most %(max)s records per request; this one has %(n)s.") % {"max": settings.API_BULK_MAX, "n": len(items)}]})
+        items = self._items(request)
         problems, serializers_ok = [], []
         for index, item in enumerate(items):
             serializer = self.get_serializer(data=item)
@@ -342,6 +338,73 @@ class PortalViewSet(TouchTokenMixin, viewsets.ModelViewSet):
         if problems:
             raise BulkInvalid(problems)
         return Response({"created": len(created), "ids": [obj.pk for obj in created]}, status=status.HTTP_201_CREATED)
+
+
+    def upsert_many(self, request):
+        """Create or change many records by their natural key (``config.api_natural_key``): each item
+        is the whole record; one that names an existing record (of the caller's scope) changes it, the
+        others are created. All of them, or none; every problem listed by item."""
+        items = self._items(request)
+        key = self.config.api_natural_key
+        problems, keys = [], []
+        for index, item in enumerate(items):
+            if not isinstance(item, dict):
+                problems.append({"index": index, "errors": {"non_field_errors": [_("Each item is a JSON object (a record).")]}})
+                keys.append(None)
+                continue
+            missing = {f: [_("The natural key of the record: required here.")] for f in key if item.get(f) in (None, "")}
+            if missing:
+                problems.append({"index": index, "errors": missing})
+            keys.append(None if missing else tuple(str(item[f]).strip() for f in key))
+        seen = {}
+        for index, k in enumerate(keys):
+            if k is not None and k in seen:
+                problems.append({"index": index, "errors": {"non_field_errors": [
+                    _("The same record as item %(first)s (the same %(key)s).") % {"first": seen[k], "key": "、".join(key)}]}})
+            seen.setdefault(k, index)
+        found = {}
+        wanted = [k for k in keys if k is not None]
+        for chunk in range(0, len(wanted), 500):
+            condition = models.Q()
+            for k in wanted[chunk:chunk + 500]:
+                condition |= models.Q(**dict(zip(key, k)))
+            for obj in self.get_queryset().filter(condition):
+                found[tuple(str(getattr(obj, f)) for f in key)] = obj
+        serializers_ok = []
+        for index, item in enumerate(items):
+            if keys[index] is None or any(p["index"] == index for p in problems):
+                continue
+            serializer = self.get_serializer(instance=found.get(keys[index]), data=item)
+            if serializer.is_valid():
+                serializers_ok.append((index, serializer))
+            else:
+                problems.append({"index": index, "errors": serializer.errors})
+        if problems:
+            raise BulkInvalid(sorted(problems, key=lambda p: p["index"]))
+        created, updated = [], []
+        with transaction.atomic(), changes.deferred():
+            for index, serializer in serializers_ok:
+                new = serializer.instance is None
+                try:
+                    obj = serializer.save()
+                except exceptions.ValidationError as exc:
+                    problems.append({"index": index, "errors": exc.detail})
+                    continue
+                (created if new else updated).append(obj.pk)
+            if problems:
+                transaction.set_rollback(True)
+        if problems:
+            raise BulkInvalid(problems)
+        return Response({"created": len(created), "updated": len(updated), "ids": [s.instance.pk for _, s in serializers_ok]},
+                        status=status.HTTP_200_OK)
+
+    def _items(self, request):
+        items = request.data.get("items") if isinstance(request.data, dict) else request.data
+        if not isinstance(items, list) or not items:
+            raise exceptions.ValidationError({"items": [_("Send a JSON list of records (or {\"items\": [...]}).")]})
+        if len(items) > settings.API_BULK_MAX:
+            raise exceptions.ValidationError({"items": [_("At most %(max)s records per request; this one has %(n)s.") % {"max": settings.API_BULK_MAX, "n": len(items)}]})
+        return items
 
 
 class BulkInvalid(exceptions.ValidationError):
@@ -376,9 +439,12 @@ def viewset_for(config):
     }
     if config.api_bulk:
         def bulk(self, request):
+            if request.method == "PUT":
+                return self.upsert_many(request)  # by the natural key: the same batch twice changes nothing more
             return idempotent(request, lambda: self.create_many(request))
 
-        attrs["bulk"] = action(detail=False, methods=["post"], url_path="bulk")(bulk)  # a function of its own per entity
+        methods = ["post", "put"] if config.api_natural_key else ["post"]
+        attrs["bulk"] = action(detail=False, methods=methods, url_path="bulk")(bulk)  # a function of its own per entity
     return type(f"{config.model.__name__}ViewSet", (*config.api_mixins, PortalViewSet), attrs)
 
 

@@ -4,6 +4,7 @@ from django.conf import settings
 from django.contrib.contenttypes.models import ContentType
 from django.db import models
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 
 from wenshang.kernel.periods import quarter_dates
 from wenshang.kernel.scope import RestrictedQuerySet
@@ -112,7 +113,7 @@ class Close(PeriodMixin):
     """A county's closed quarter: every township approved, the figures frozen."""
 
     county = models.ForeignKey("villages.County", verbose_name=_("county"), on_delete=models.CASCADE, related_name="+")
-    closed_at = models.DateTimeField(_("closed at"))
+    closed_at = models.DateTimeField(pgettext_lazy("quarter", "closed at"))  # not a grid event's 销号时间 (grids' "closed at")
 
     objects = RestrictedQuerySet.as_manager()
 

@@ -1229,7 +1229,9 @@ class DemoCounty:
             term = kw.pop("term_months", rng.choice([12, 24, 36, 60]))
             due = granted + dt.timedelta(days=int(term * 30.4))
             status = fc.LoanStatus.REPAID if due < AS_OF else rng.choices([fc.LoanStatus.GRANTED, fc.LoanStatus.REPAYING, fc.LoanStatus.OVERDUE], weights=[3, 6, 0.2])[0]
-            loans.append(fm.Loan(kind=kind, bank=rng.choice(self.banks), amount=amount, township=township, granted_on=granted, due_on=due,
+            contract = f"HT{self.code}{granted.year}{len(loans) + 1:06d}"  # the bank's contract number (no draw: the rest as it was)
+            loans.append(fm.Loan(kind=kind, bank=rng.choice(self.banks), contract_number=contract, amount=amount, township=township,
+                                 granted_on=granted, due_on=due,
                                  term_months=term, annual_rate=Decimal(f"{rng.uniform(3.2, 5.6):.2f}"), status=status, **kw))
 
         financed = [p for p in self.project_list if p.kind in (vc.ProjectKind.KEY_ZONE, vc.ProjectKind.AGRI_PARK, vc.ProjectKind.PAIRING)]

@@ -106,6 +106,7 @@ class ModelViews:
     api_locked_on_update = ()  # fields fixed once the record exists (a village's tier …)
     api_updatable = True  # False: records are never changed, only added (a ledger)
     api_bulk = False  # True: POST …/bulk/ creates up to API_BULK_MAX records at once, all or nothing
+    api_natural_key = ()  # fields that name a record in other systems: PUT …/bulk/ creates or changes by them (api_bulk)
     api_mixins = ()  # classes with DRF @action methods of the entity's own (a grid event's steps)
 
     def __init_subclass__(cls, **kwargs):
