@@ -48,6 +48,7 @@ test-fast: venv
 bench: venv
 	$(PY) manage.py bench
 	$(PY) manage.py bench_api
+	$(PY) manage.py bench_writes
 	$(PY) manage.py migrate --noinput -v0
 	$(PY) manage.py load_demo --if-empty
 	$(PY) manage.py bench_reports

@@ -2,6 +2,7 @@
 written by the portal itself and read here. The base classes and the kernel's models' admins are in
 ``wenshang.web.admin``; Django finds this module and that one through it."""
 from django.contrib import admin
+from django.db import models
 
 from wenshang.api.models import ApiToken, IdempotentRequest, Webhook, WebhookDelivery
 from wenshang.closing.models import Close, Correction, FrozenValue, Snapshot, Submission, SubmissionEvent
@@ -48,6 +49,7 @@ class WebhookAdmin(ReadOnlyAdmin):
     list_select_related = ("county", "township")
     search_fields = ("name", "url")
     exclude = ("secret",)
+    formfield_overrides = {models.URLField: {"assume_scheme": "https"}}  # as the portal's form
 
 
 @admin.register(WebhookDelivery)

@@ -7,6 +7,7 @@ from django.core.exceptions import ValidationError
 from django.db import models, router, transaction
 from django.utils.translation import gettext_lazy as _
 
+from wenshang.kernel import checks
 from wenshang.kernel.choices import ChangeAction, Domain, Role
 from wenshang.kernel.scope import RestrictedQuerySet, county_id_of, county_path, value_at
 
@@ -78,6 +79,39 @@ class BaseModel(models.Model):
             other = county_id_of(related) if related is not None else None
             if other is not None and other != own:
                 errors[field.name] = _("The record chosen belongs to another county.")
+        if errors:
+            raise ValidationError(errors)
+
+    def validate_constraints(self, exclude=None):
+        """Django's, but a check of the row's own fields is decided in Python (``wenshang.kernel.checks``)
+        rather than by a query each; the others (unique constraints, anything unsupported) as Django does."""
+        exclude = set(exclude or ())
+        errors = {}
+        rest = []
+        for model_class, constraints in self.get_constraints():
+            for constraint in constraints:
+                if not isinstance(constraint, models.CheckConstraint):
+                    rest.append((model_class, constraint))
+                    continue
+                try:
+                    if checks.referenced(constraint.condition) & exclude:
+                        continue  # a field already found wrong, as Django skips it
+                    result = checks.holds(constraint.condition, self, model_class)
+                except checks.Unsupported:
+                    rest.append((model_class, constraint))
+                    continue
+                if result is False:
+                    errors = ValidationError(constraint.get_violation_error_message(),
+                                             code=constraint.violation_error_code).update_error_dict(errors)
+        using = router.db_for_write(self.__class__, instance=self)
+        for model_class, constraint in rest:
+            try:
+                constraint.validate(model_class, self, exclude=exclude, using=using)
+            except ValidationError as e:
+                if getattr(e, "code", None) == "unique" and len(getattr(constraint, "fields", ())) == 1:
+                    errors.setdefault(constraint.fields[0], []).append(e)
+                else:
+                    errors = e.update_error_dict(errors)
         if errors:
             raise ValidationError(errors)
 
