@@ -21,8 +21,6 @@ import sys
 import time
 from pathlib import Path
 
-import environ
-import psycopg2
 from django.conf import settings
 from django.core.management.base import BaseCommand
 from django.db import connection, transaction
@@ -35,6 +33,7 @@ from finance.models import Homestead
 from villages.models import County, Township, Village
 from wenshang.api.tokens import create_token
 from wenshang.kernel.validators import id_check_char
+from wenshang.management.commands.bench import Command as Bench
 
 DEFAULT_PG = "postgres://postgres@127.0.0.1:5432/wenshang_bench_writes"
 PARCELS = 5000
@@ -58,7 +57,7 @@ class Command(BaseCommand):
             self.stdout.write(json.dumps(self.measure()))
             return
         url = os.environ.get("BENCH_WRITES_DATABASE_URL", DEFAULT_PG)
-        if not self.reset(url):
+        if not Bench.reset_postgres(self, url):  # the scratch database, as bench.py makes its own
             self.stdout.write(f"PostgreSQL at {url} does not answer; bench_writes skipped.")
             return
         env = dict(os.environ, DATABASE_URL=url, DJANGO_SETTINGS_MODULE="wenshang.settings.local",
@@ -74,21 +73,6 @@ class Command(BaseCommand):
         self.stdout.write(f"{'5,000 parcels, one multi-row INSERT (floor)':<44} {r['raw_ms']:>10.1f}ms")
         self.stdout.write(f"{'5,000 parcels, POST …/homesteads/bulk/':<44} {r['bulk_ms']:>10.1f}ms  ({r['bulk_queries']:,} queries)")
         self.stdout.write(f"{'bulk / floor':<44} {r['ratio']:>11.1f}x  (target ≤ {TARGET_RATIO:.0f}x)")
-
-    @staticmethod
-    def reset(url):
-        db = environ.Env.db_url_config(url)
-        try:
-            admin = psycopg2.connect(host=db["HOST"] or "127.0.0.1", port=db["PORT"] or 5432, user=db["USER"] or "postgres",
-                                     password=db["PASSWORD"] or None, dbname="postgres", connect_timeout=3)
-        except psycopg2.OperationalError:
-            return False
-        admin.autocommit = True
-        with admin.cursor() as cur:
-            cur.execute(f'DROP DATABASE IF EXISTS "{db["NAME"]}" WITH (FORCE)')
-            cur.execute(f'CREATE DATABASE "{db["NAME"]}"')
-        admin.close()
-        return True
 
     def measure(self):
         county = County.objects.create(code="370830", name="汶上县")
