@@ -104,7 +104,7 @@ def test_a_change_committed_late_is_not_skipped(api_client, make_token, township
     assert seen == []  # it waits behind the slow one
     release.set()
     assert done.wait(30)
-    for _ in range(100):  # (a transaction of another database of the cluster may hold the feed back a moment)
+    for _ in range(300):  # (a transaction of another database of the cluster may hold the feed back a while)
         seen, _ = feed(cursor)
         if seen:
             break

@@ -140,14 +140,13 @@ def read(queryset, after, size):
 
 def end():
     """The cursor of the feed's end as it stands (a new subscriber starts there)."""
-    rows, cursor = [], "0.0"
     last = ObjectChange.objects.all()
     if connection.vendor == "postgresql":
         last = last.annotate(txid=RawSQL("wenshang_objectchange.txid", ())).extra(where=[SETTLED]).order_by("-txid", "-id")
     else:
         last = last.order_by("-id")
-    rows = list(last.only("id")[:1])
-    return f"{getattr(rows[0], 'txid', 0)}.{rows[0].pk}" if rows else cursor
+    row = last.only("id").first()
+    return f"{getattr(row, 'txid', 0)}.{row.pk}" if row is not None else "0.0"
 
 
 def change(row, config, may_see):
