@@ -196,6 +196,8 @@ def test_the_administrator_registers_a_subscriber_and_delivers_again(client, adm
     receiver.mode = "ok"
     page = client.get(reverse("webhook_detail", args=[hook.pk])).content.decode()
     assert str(delivery.uuid) in page and "HTTP 500" in page
+    for wrong in ("abc", "١", str(delivery.pk + 1000)):  # not a delivery of this subscriber: a 404, never a 500
+        assert client.post(reverse("webhook_detail", args=[hook.pk]), {"action": "redeliver", "delivery": wrong}).status_code == 404
     client.post(reverse("webhook_detail", args=[hook.pk]), {"action": "redeliver", "delivery": delivery.pk})
     webhooks.send_due()
     delivery.refresh_from_db()

@@ -247,7 +247,8 @@ class WebhookDetailView(UserManagementView):
         hook = get_object_or_404(Webhook.objects.restrict(request.user, "view"), pk=pk)
         action = request.POST.get("action")
         if action == "redeliver":
-            delivery = get_object_or_404(WebhookDelivery, webhook=hook, pk=request.POST.get("delivery") or 0)
+            number = request.POST.get("delivery", "")
+            delivery = get_object_or_404(WebhookDelivery, webhook=hook, pk=int(number) if number.isascii() and number.isdigit() else 0)
             webhooks.redeliver(delivery)
             messages.success(request, _("The delivery will be sent again in a moment."))
         elif action in ("pause", "resume"):

@@ -316,29 +316,8 @@ class PortalViewSet(TouchTokenMixin, viewsets.ModelViewSet):
     def create_many(self, request):
         """Create many records at once: all of them, or none (every problem is listed by item).
         The ``bulk`` action of the entities with ``api_bulk`` (``viewset_for``)."""
-        items = self._items(request)
-        problems, serializers_ok = [], []
-        for index, item in enumerate(items):
-            serializer = self.get_serializer(data=item)
-            if serializer.is_valid():
-                serializers_ok.append((index, serializer))
-            else:
-                problems.append({"index": index, "errors": serializer.errors})
-        if problems:
-            raise BulkInvalid(problems)
-        created = []
-        with transaction.atomic(), changes.deferred():  # the figures' aggregates recomputed once, at the end
-            for index, serializer in serializers_ok:
-                try:
-                    created.append(serializer.save())  # each in a savepoint of its own (PortalSerializer._save)
-                except exceptions.ValidationError as exc:
-                    problems.append({"index": index, "errors": exc.detail})
-            if problems:
-                transaction.set_rollback(True)
-        if problems:
-            raise BulkInvalid(problems)
-        return Response({"created": len(created), "ids": [obj.pk for obj in created]}, status=status.HTTP_201_CREATED)
-
+        saved = self._write_all([(None, item) for item in self._items(request)])
+        return Response({"created": len(saved), "ids": [obj.pk for obj, _new in saved]}, status=status.HTTP_201_CREATED)
 
     def upsert_many(self, request):
         """Create or change many records by their natural key (``config.api_natural_key``): each item
@@ -346,57 +325,63 @@ class PortalViewSet(TouchTokenMixin, viewsets.ModelViewSet):
         others are created. All of them, or none; every problem listed by item."""
         items = self._items(request)
         key = self.config.api_natural_key
-        problems, keys = [], []
+        problems, keys, first = [], [], {}
         for index, item in enumerate(items):
+            k = None
             if not isinstance(item, dict):
                 problems.append({"index": index, "errors": {"non_field_errors": [_("Each item is a JSON object (a record).")]}})
-                keys.append(None)
-                continue
-            missing = {f: [_("The natural key of the record: required here.")] for f in key if item.get(f) in (None, "")}
-            if missing:
+            elif missing := {f: [_("The natural key of the record: required here.")] for f in key if item.get(f) in (None, "")}:
                 problems.append({"index": index, "errors": missing})
-            keys.append(None if missing else tuple(str(item[f]).strip() for f in key))
-        seen = {}
-        for index, k in enumerate(keys):
-            if k is not None and k in seen:
-                problems.append({"index": index, "errors": {"non_field_errors": [
-                    _("The same record as item %(first)s (the same %(key)s).") % {"first": seen[k], "key": "、".join(key)}]}})
-            seen.setdefault(k, index)
-        found = {}
-        wanted = [k for k in keys if k is not None]
-        for chunk in range(0, len(wanted), 500):
+            else:
+                k = tuple(str(item[f]).strip() for f in key)
+                if k in first:
+                    problems.append({"index": index, "errors": {"non_field_errors": [
+                        _("The same record as item %(first)s (the same %(key)s).") % {"first": first[k], "key": "、".join(key)}]}})
+                    k = None
+                else:
+                    first[k] = index
+            keys.append(k)
+        found = {}  # the records the batch names, in the caller's scope: one query per 500 keys
+        wanted = list(first)
+        for start in range(0, len(wanted), 500):
             condition = models.Q()
-            for k in wanted[chunk:chunk + 500]:
+            for k in wanted[start:start + 500]:
                 condition |= models.Q(**dict(zip(key, k)))
             for obj in self.get_queryset().filter(condition):
                 found[tuple(str(getattr(obj, f)) for f in key)] = obj
-        serializers_ok = []
-        for index, item in enumerate(items):
-            if keys[index] is None or any(p["index"] == index for p in problems):
+        saved = self._write_all([(found.get(k), item) if k is not None else None for k, item in zip(keys, items)], problems)
+        return Response({"created": sum(1 for _obj, new in saved if new), "updated": sum(1 for _obj, new in saved if not new),
+                         "ids": [obj.pk for obj, _new in saved]}, status=status.HTTP_200_OK)
+
+    def _write_all(self, pairs, problems=None):
+        """Validate each (record or None, item) of ``pairs`` (None: an item already found wrong), then save
+        them all in one transaction, or none: ``BulkInvalid`` lists every problem by index. Returns
+        [(record, created)] in the order sent."""
+        problems = list(problems or [])
+        valid = []
+        for index, pair in enumerate(pairs):
+            if pair is None:
                 continue
-            serializer = self.get_serializer(instance=found.get(keys[index]), data=item)
+            serializer = self.get_serializer(instance=pair[0], data=pair[1])
             if serializer.is_valid():
-                serializers_ok.append((index, serializer))
+                valid.append((index, serializer))
             else:
                 problems.append({"index": index, "errors": serializer.errors})
         if problems:
             raise BulkInvalid(sorted(problems, key=lambda p: p["index"]))
-        created, updated = [], []
-        with transaction.atomic(), changes.deferred():
-            for index, serializer in serializers_ok:
+        saved = []
+        with transaction.atomic(), changes.deferred():  # the figures' aggregates recomputed once, at the end
+            for index, serializer in valid:
                 new = serializer.instance is None
                 try:
-                    obj = serializer.save()
+                    saved.append((serializer.save(), new))  # each in a savepoint of its own (PortalSerializer._save)
                 except exceptions.ValidationError as exc:
                     problems.append({"index": index, "errors": exc.detail})
-                    continue
-                (created if new else updated).append(obj.pk)
             if problems:
                 transaction.set_rollback(True)
         if problems:
             raise BulkInvalid(problems)
-        return Response({"created": len(created), "updated": len(updated), "ids": [s.instance.pk for _, s in serializers_ok]},
-                        status=status.HTTP_200_OK)
+        return saved
 
     def _items(self, request):
         items = request.data.get("items") if isinstance(request.data, dict) else request.data
