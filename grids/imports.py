@@ -1,11 +1,9 @@
 """The grids app's importable entities (``wenshang.imports`` finds this module): grids, grid
 workers and credit records."""
-from django.db.models import OuterRef, Subquery, Sum
-from django.db.models.functions import Coalesce
-
 from wenshang.kernel.importable import Field, ImportSpec, Ref, id_number_example, public, register
 
-from .models import CreditRecord, Grid, GridWorker, Household
+from . import services
+from .models import CreditRecord, Grid, GridWorker
 
 EX_VILLAGE = "370830104201"
 EX_HEAD = id_number_example("37083019720608234")
@@ -14,16 +12,8 @@ public(Grid)
 
 
 def recount_households(importer, creates, updates):
-    """Households' credit totals from their records (``grids.services.recount_points``, in bulk)."""
-    ids = sorted({row.obj.household_id for row in (*creates, *updates)})
-    total = (
-        CreditRecord._base_manager.filter(household_id=OuterRef("pk")).order_by().values("household_id")
-        .annotate(total=Sum("points")).values("total")
-    )
-    for start in range(0, len(ids), 2000):
-        Household._base_manager.filter(pk__in=ids[start : start + 2000]).update(
-            credit_points=Coalesce(Subquery(total), 0)
-        )
+    """Households' credit totals from their records (``grids.services.credit_records_written``)."""
+    services.credit_records_written(creates, updates)
 
 
 register(

@@ -5,7 +5,8 @@ import datetime as dt
 
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
-from django.db.models import F, Sum
+from django.db.models import F, OuterRef, Subquery, Sum
+from django.db.models.functions import Coalesce
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -52,6 +53,25 @@ def recount_points(household_id: int) -> int:
     total = CreditRecord.objects.filter(household_id=household_id).aggregate(total=Sum("points"))["total"] or 0
     Household.objects.filter(pk=household_id).update(credit_points=total)
     return total
+
+
+def recount_households(household_ids) -> None:
+    """Set the totals of many households from their records at once (a batch: an import, a bulk request)."""
+    ids = sorted(set(household_ids) - {None})
+    total = (
+        CreditRecord._base_manager.filter(household_id=OuterRef("pk")).order_by().values("household_id")
+        .annotate(total=Sum("points")).values("total")
+    )
+    for start in range(0, len(ids), 2000):
+        Household._base_manager.filter(pk__in=ids[start : start + 2000]).update(credit_points=Coalesce(Subquery(total), 0))
+
+
+def credit_records_written(creates, updates) -> None:
+    """What ``add_credit_record`` and ``change_credit_record`` do for one record, for a batch (rows with
+    ``obj``; an updated record's household before is in its ``changes``): the households' totals."""
+    ids = {row.obj.household_id for row in (*creates, *updates)}
+    ids |= {row.changes["household_id"][0] for row in updates if "household_id" in (row.changes or {})}
+    recount_households(ids)
 
 
 # -- grid events: reported → assigned → resolved → closed ------------------------------------------

@@ -76,6 +76,7 @@ class CreditRecordViews(ModelViews):
         services.delete_credit_record(user=user, record=instance)
 
     api_bulk = True
+    api_batch_rule = staticmethod(services.credit_records_written)  # the service's totals, for a bulk request
 
 
 class VillageRankingView(LoginRequiredMixin, View):

@@ -7,6 +7,7 @@ from finance.models import Homestead
 from wenshang import imports, tasks
 from wenshang.imports.models import ImportJob
 from wenshang.kernel.models import ObjectChange
+from wenshang.web import batch
 
 from .conftest import HOMESTEAD_HEADERS, parcel_row, table, write_csv
 
@@ -123,7 +124,7 @@ def test_a_failing_task_marks_the_job_and_writes_nothing(staff_a, big_csv, monke
     def broken(*args, **kwargs):
         raise RuntimeError("disk full")
 
-    monkeypatch.setattr(imports.Importer, "insert", broken)
+    monkeypatch.setattr(batch.Writer, "insert", broken)
     assert tasks.run_import(job.pk, "commit") == "failed"
     job.refresh_from_db()
     assert "disk full" in job.message and job.progress == 100

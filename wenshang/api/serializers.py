@@ -3,21 +3,24 @@ form are the fields the API may write; the rest are read-only. Writes go through
 ``save_object`` (model validation, scope checks, the app's services); related records are ids,
 chosen among the records the caller may read; personal data is masked as on the pages."""
 import decimal
+from contextlib import nullcontext
 from datetime import UTC
 
 from django.conf import settings
 from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
 from django.core.exceptions import ValidationError as DjangoValidationError
-from django.db import models, transaction
+from django.db import IntegrityError, models, router, transaction
 from django.utils import timezone
 from django.utils.functional import cached_property
 from django.utils.translation import gettext_lazy as _
 from rest_framework import exceptions, relations, serializers
 from rest_framework import fields as drf_fields
 from rest_framework.settings import api_settings
+from rest_framework.validators import UniqueValidator
 
 from wenshang.kernel import privacy
-from wenshang.kernel.scope import scope_of
+from wenshang.kernel.models import unique_checked_by_database
+from wenshang.kernel.scope import county_path, scope_of
 from wenshang.kernel.validators import mask_id_number
 
 SAME = object()
@@ -83,9 +86,35 @@ def django_errors(exc):
     return {"non_field_errors": exc.messages}
 
 
+class RelatedField(relations.PrimaryKeyRelatedField):
+    """A related record by its id, among those the caller may read. A bulk request loads the records
+    its items name at once (``preload``): no query per item."""
+
+    preloaded = None  # {id: record} of the ids of a batch, or None: one query per value
+
+    def preload(self, values):
+        """Load the records of ``values`` (the ids sent for this field), 1,000 per query."""
+        ids = sorted(pk for pk in {int(v) for v in values if isinstance(v, int) and not isinstance(v, bool)
+                                   or isinstance(v, str) and v.isascii() and v.isdigit()} if 0 < pk < 2**63)  # an id's range
+        found = {}
+        for start in range(0, len(ids), 1000):
+            found.update((obj.pk, obj) for obj in self.get_queryset().filter(pk__in=ids[start:start + 1000]))
+        self.preloaded = found
+
+    def to_internal_value(self, data):
+        if self.preloaded is not None and not isinstance(data, bool) and (
+                isinstance(data, int) or isinstance(data, str) and data.isascii() and data.isdigit()):
+            found = self.preloaded.get(int(data))
+            if found is None:
+                self.fail("does_not_exist", pk_value=data)
+            return found
+        return super().to_internal_value(data)
+
+
 class PortalSerializer(serializers.ModelSerializer):
     config = None  # the entity's ModelViews
     serializer_field_mapping = {**serializers.ModelSerializer.serializer_field_mapping, models.DateTimeField: DateTimeField}
+    serializer_related_field = RelatedField
 
     default_error_messages = {
         "unknown": _("Unknown field."),
@@ -97,13 +126,23 @@ class PortalSerializer(serializers.ModelSerializer):
         request = self.context.get("request")
         self.user = getattr(request, "user", None)
 
+    def get_validators(self):
+        """None of DRF's: a record's uniqueness is the model's (``save_scoped``'s ``full_clean``, or the
+        database's unique index for a single write: ``unique_checked_by_database``), asked once."""
+        return []
+
     def get_fields(self):
         fields = super().get_fields()
         for field in fields.values():
+            if any(isinstance(v, UniqueValidator) for v in field.validators):
+                field.validators = [v for v in field.validators if not isinstance(v, UniqueValidator)]
             target = field.child_relation if isinstance(field, serializers.ManyRelatedField) else field
             queryset = getattr(target, "queryset", None)
             if queryset is not None and hasattr(queryset, "restrict"):
                 target.queryset = queryset.restrict(self.user, "view")  # ids the caller may not read do not exist
+                path = county_path(queryset.model) or ""
+                if "__" in path:  # the record's county read with it (the check that counties do not mix)
+                    target.queryset = target.queryset.select_related(path.rsplit("__", 1)[0])
                 target.error_messages["does_not_exist"] = _(
                     "There is no record with id {pk_value}, or it is not within your scope.")
         county = fields.get("county")
@@ -198,7 +237,7 @@ class PortalSerializer(serializers.ModelSerializer):
         plan = []
         model = self.Meta.model
         for field in self._readable_fields:
-            if type(field) is relations.PrimaryKeyRelatedField and field.pk_field is None and len(field.source_attrs) == 1:
+            if type(field) in (relations.PrimaryKeyRelatedField, RelatedField) and field.pk_field is None and len(field.source_attrs) == 1:
                 plan.append((field.field_name, model._meta.get_field(field.source).attname, SAME, field))
             else:
                 plan.append((field.field_name, field.source, converter(field), field))
@@ -226,11 +265,28 @@ class PortalSerializer(serializers.ModelSerializer):
                 many[name] = validated_data.pop(name)
             else:
                 setattr(instance, name, validated_data[name])
+        # A write that is a transaction of its own leaves the record's uniqueness to the database's
+        # indexes, and on a refusal validates it again to say which field; within a larger one (a bulk
+        # request, an idempotent retry's record) it is asked first, as a refusal would end it.
+        # (A test case's own transaction aside, as Django's durable blocks do: there the block is a savepoint.)
+        alone = all(getattr(block, "_from_testcase", False)
+                    for block in transaction.get_connection(router.db_for_write(type(instance))).atomic_blocks)
         try:
-            with transaction.atomic():
+            # The record's related lists set in the same transaction; without them, the rule's own
+            # transaction (save_scoped) is the only one.
+            with (transaction.atomic() if many or not alone else nullcontext()), \
+                    (unique_checked_by_database(instance) if alone else nullcontext()):
                 saved = self.config.save_object(instance, None, self.user)
                 for name, values in many.items():
                     getattr(saved, name).set(values)
+        except IntegrityError:
+            if not alone:
+                raise
+            try:
+                instance.full_clean()
+            except DjangoValidationError as exc:
+                raise serializers.ValidationError(django_errors(exc)) from None
+            raise
         except DjangoValidationError as exc:
             raise serializers.ValidationError(django_errors(exc)) from None
         except DjangoPermissionDenied as exc:

@@ -32,12 +32,13 @@ from villages.models import County, Township
 from wenshang.api.auth import touch_after
 from wenshang.api.idempotency import idempotent
 from wenshang.api.models import ApiToken
-from wenshang.api.serializers import django_errors, serializer_for
-from wenshang.kernel import changes, privacy
+from wenshang.api.serializers import RelatedField, django_errors, serializer_for
+from wenshang.kernel import audit, changes, checks, privacy
 from wenshang.kernel.logs import administrators_notified
-from wenshang.kernel.scope import can, scope_of
-from wenshang.web import figures
-from wenshang.web.portal import REGISTRY
+from wenshang.kernel.models import unique_checked_by_database
+from wenshang.kernel.scope import can, can_hold, permission_filter, scope_of
+from wenshang.web import batch, figures
+from wenshang.web.portal import REGISTRY, ModelViews
 
 ACTIONS = {"GET": "view", "HEAD": "view", "OPTIONS": "view", "POST": "add", "PUT": "change", "PATCH": "change", "DELETE": "delete"}
 
@@ -356,7 +357,11 @@ class PortalViewSet(TouchTokenMixin, viewsets.ModelViewSet):
     def _write_all(self, pairs, problems=None):
         """Validate each (record or None, item) of ``pairs`` (None: an item already found wrong), then save
         them all in one transaction, or none: ``BulkInvalid`` lists every problem by index. Returns
-        [(record, created)] in the order sent."""
+        [(record, created)] in the order sent. An entity saved by the default rule (no service of its
+        own, no list of related records) goes through the imports' batch writer (``_write_batch``);
+        the others record by record through their service."""
+        if self._batch_writable():
+            return self._write_batch(pairs, problems)
         problems = list(problems or [])
         valid = []
         for index, pair in enumerate(pairs):
@@ -382,6 +387,126 @@ class PortalViewSet(TouchTokenMixin, viewsets.ModelViewSet):
         if problems:
             raise BulkInvalid(problems)
         return saved
+
+    def _batch_writable(self):
+        default = getattr(self.config.save_object, "__func__", None) is ModelViews.save_object.__func__
+        return (default or self.config.api_batch_rule is not None) and not self.model._meta.many_to_many
+
+    def _write_batch(self, pairs, problems=None):
+        """``_write_all`` in batches: the related records the items name loaded at once
+        (``RelatedField.preload``), each item checked in memory (its fields, the model's rules and
+        checks, the caller's scope for its new values), the records' unique values checked at once
+        against the batch and the table (``_unique_problems``), then everything written by
+        ``wenshang.web.batch.Writer``: a few statements whatever the number of records."""
+        problems = list(problems or [])
+        user = self.request.user
+        items = [(index, pair) for index, pair in enumerate(pairs) if pair is not None]
+        stored = [record for _index, (record, _item) in items if record is not None]
+        creating = self.get_serializer()
+        updating = self.get_serializer(instance=stored[0]) if stored else None
+        for serializer in filter(None, (creating, updating)):
+            for name, field in serializer.fields.items():
+                if isinstance(field, RelatedField) and not field.read_only:
+                    field.preload([item.get(name) for _index, (_record, item) in items if isinstance(item, dict)])
+        changeable = set()
+        for start in range(0, len(stored), 1000):
+            changeable.update(self.model.objects.restrict(user, "change")
+                              .filter(pk__in=[r.pk for r in stored[start:start + 1000]]).values_list("pk", flat=True))
+        attnames = [f.attname for f in self.model._meta.concrete_fields if not f.primary_key]
+        rows = []  # (index, batch.Record)
+        for index, (record, item) in items:
+            serializer = updating if record is not None else creating
+            serializer.instance = record
+            try:
+                values = serializer.run_validation(item)
+            except exceptions.ValidationError as exc:
+                problems.append({"index": index, "errors": exc.detail})
+                continue
+            obj = record if record is not None else self.model()
+            before = {a: getattr(obj, a) for a in attnames} if record is not None else None
+            for name, value in values.items():
+                setattr(obj, name, value)
+            try:
+                if record is not None and record.pk not in changeable:
+                    raise DjangoPermissionDenied(_("You may not change this record."))
+                with unique_checked_by_database(obj):  # asked for the whole batch below
+                    obj.full_clean()
+                if not can_hold(user, "change" if record is not None else "add", obj):
+                    raise DjangoPermissionDenied(_("You may not save a record outside your scope."))
+            except DjangoValidationError as exc:
+                problems.append({"index": index, "errors": django_errors(exc)})
+                continue
+            except DjangoPermissionDenied as exc:
+                problems.append({"index": index, "errors": {"non_field_errors": [str(exc)]}})
+                continue
+            changes = None
+            if record is not None:
+                changes = {a: (before[a], getattr(obj, a)) for a in attnames if getattr(obj, a) != before[a]}
+            rows.append((index, batch.Record(obj, record.pk if record is not None else None, changes)))
+        problems += self._unique_problems(rows)
+        if problems:
+            raise BulkInvalid(sorted(problems, key=lambda p: p["index"]))
+        creates = [row for _index, row in rows if row.pk is None]
+        updates = [row for _index, row in rows if row.pk is not None and row.changes]
+        written = sorted({a for row in updates for a in row.changes})
+        rule = self.config.api_batch_rule
+        batch.Writer(self.model, user, audit.current_actor()[1], written).write(
+            creates, updates, may_add=permission_filter(user, self.model, "add"),
+            may_change=permission_filter(user, self.model, "change"),
+            more=(lambda now, alias: rule(creates, updates)) if rule else None)
+        return [(row.obj, row.pk is None) for _index, row in rows]
+
+    def _unique_problems(self, rows):
+        """The items of ``rows`` ((index, batch.Record)) whose unique values (a unique field, a unique
+        constraint of fields whose condition holds) another item or another record already has: one
+        query per 1,000 values of each, none per item."""
+        model = self.model
+        sample = model()
+        unique = [(fields, None, None) for _cls, fields in sample._get_unique_checks()[0] if fields != (model._meta.pk.name,)]
+        for _cls, constraints in sample.get_constraints():
+            unique += [(tuple(c.fields), c.condition, c) for c in constraints
+                       if isinstance(c, models.UniqueConstraint) and c.fields and not c.expressions]
+        problems = []
+        for names, condition, constraint in unique:
+            fields = [model._meta.get_field(name) for name in names]
+            wanted = {}  # key -> (index, row)
+            for index, row in rows:
+                key = tuple(getattr(row.obj, f.attname) for f in fields)
+                if any(v is None for v in key):
+                    continue
+                if condition is not None:
+                    try:
+                        if not checks.holds(condition, row.obj, model):
+                            continue
+                    except checks.Unsupported:  # a condition Python cannot decide: Django's own question
+                        try:
+                            constraint.validate(model, row.obj)
+                        except DjangoValidationError:
+                            problems.append({"index": index, "errors": self._unique_error(row.obj, names, constraint)})
+                        continue
+                if key in wanted:
+                    problems.append({"index": index, "errors": self._unique_error(row.obj, names, constraint)})
+                else:
+                    wanted[key] = (index, row)
+            keys = list(wanted)
+            for start in range(0, len(keys), 1000):  # each field among the batch's values: the exact keys kept below
+                chunk = keys[start:start + 1000]
+                qs = model._base_manager.filter(**{f"{f.attname}__in": {k[i] for k in chunk} for i, f in enumerate(fields)})
+                if condition is not None:
+                    qs = qs.filter(condition)
+                for pk, *key in qs.values_list("pk", *[f.attname for f in fields]):
+                    index, row = wanted.get(tuple(key), (None, None))
+                    if row is not None and row.pk != pk:
+                        problems.append({"index": index, "errors": self._unique_error(row.obj, names, constraint)})
+        return problems
+
+    @staticmethod
+    def _unique_error(obj, names, constraint):
+        if constraint is not None:
+            message = constraint.get_violation_error_message()
+        else:
+            message = obj.unique_error_message(type(obj), names).messages[0]
+        return {names[0] if len(names) == 1 else "non_field_errors": [message]}
 
     def _items(self, request):
         items = request.data.get("items") if isinstance(request.data, dict) else request.data

@@ -112,6 +112,8 @@ def _heard(sender, changes, using, **kwargs):
     found = {}  # pk -> set of periods
     befores = _value_periods(sender, [c.before for c in changes], using)
     afters = _value_periods(sender, [c.after for c in changes], using)
+    # A new record was nowhere before: its own values place it (no query for the record's date).
+    befores = [None if c.action == "create" and c.before is None else b for c, b in zip(changes, befores)]
     missing = [c.pk for c, b, a in zip(changes, befores, afters) if c.action != "delete" and (a is KeyError or b is KeyError)]
     stored = _stored_periods(sender, missing, using) if missing else {}
     for change, before, after in zip(changes, befores, afters):

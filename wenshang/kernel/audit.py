@@ -17,14 +17,15 @@ from contextvars import ContextVar
 from celery.signals import task_postrun, task_prerun
 from django.contrib.contenttypes.models import ContentType
 from django.core.serializers.json import DjangoJSONEncoder
-from django.db import models
+from django.db import connections, models
 from django.db.models.signals import m2m_changed, post_delete, post_save, pre_delete
+from django.db.models.sql import InsertQuery
 from django.dispatch import receiver
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
-from wenshang.kernel import bulk, changes
+from wenshang.kernel import bulk, changes, pipeline
 from wenshang.kernel.bulk import insert_rows
 from wenshang.kernel.models import BaseModel, ObjectChange
 from wenshang.kernel.scope import county_id_of, county_path, ids_along, township_id_of
@@ -180,10 +181,21 @@ def _is_audited(sender):
     return isinstance(sender, type) and issubclass(sender, BaseModel) and not sender._meta.abstract
 
 
+def _insert(entry, using):
+    """INSERT the change-log ``entry`` (nobody reads its id): with the next statement of the write
+    (``wenshang.kernel.pipeline``) within a save, at once elsewhere."""
+    connection = connections[using]
+    fields = [f for f in ObjectChange._meta.local_concrete_fields if not f.primary_key]
+    query = InsertQuery(ObjectChange)
+    query.insert_values(fields, [entry])
+    [(sql, params)] = query.get_compiler(connection=connection).as_sql()
+    pipeline.send(connection, sql, params)
+
+
 def _write(obj, action, before, after):
     user, source = current_actor()
     township, county = township_id_of(obj), county_id_of(obj)
-    ObjectChange.objects.create(
+    entry = ObjectChange(
         user=user,
         user_name=getattr(user, "username", "") if user else "",
         source=source[:100],
@@ -196,6 +208,7 @@ def _write(obj, action, before, after):
         prechange_data=before,
         postchange_data=after,
     )
+    _insert(entry, obj._state.db or "default")
     model = type(obj)
     places = {(township, county)}
     if before is not None and after is not None:

@@ -1,5 +1,8 @@
 """The kernel's models: the base model of every record, the portal's user (role and scope), the change
 log and the record of who read personal data."""
+from contextlib import contextmanager
+from contextvars import ContextVar
+
 from django.apps import apps
 from django.conf import settings
 from django.contrib.auth.models import AbstractUser, UserManager
@@ -7,9 +10,25 @@ from django.core.exceptions import ValidationError
 from django.db import models, router, transaction
 from django.utils.translation import gettext_lazy as _
 
-from wenshang.kernel import checks
+from wenshang.kernel import checks, pipeline
 from wenshang.kernel.choices import ChangeAction, Domain, Role
 from wenshang.kernel.scope import RestrictedQuerySet, county_id_of, county_path, value_at
+
+_unique_by_database = ContextVar("unique_by_database", default=None)
+
+
+@contextmanager
+def unique_checked_by_database(instance):
+    """Within the block, ``instance``'s own uniqueness (unique fields and unique constraints) is not
+    asked before its save: the database's unique indexes decide, and refuse with ``IntegrityError``.
+    For a write that is a transaction of its own (the API's single POST, PUT, PATCH), which then
+    validates the record again to say which field (``full_clean``): one query less a write, and two
+    writers of the same key at once get the field's message rather than a server error."""
+    token = _unique_by_database.set(instance)
+    try:
+        yield
+    finally:
+        _unique_by_database.reset(token)
 
 
 def COUNTY_MODEL():  # noqa: N802 - the kernel names the geography by its label only
@@ -59,8 +78,23 @@ class BaseModel(models.Model):
 
     def clean_fields(self, exclude=None):
         self.fill_county()
-        super().clean_fields(exclude)
+        super().clean_fields(self._loaded_links(exclude))
         self.check_county()
+
+    def _loaded_links(self, exclude):
+        """``exclude`` and the foreign keys whose record was loaded from the database with this one
+        (a form's or the API's choice, read in the same request): Django would read each again to
+        check it exists. The database's own foreign key still refuses a record deleted meanwhile."""
+        exclude = set(exclude or ())
+        for field in self._meta.concrete_fields:
+            if not field.many_to_one or field.name in exclude or not field.is_cached(self):
+                continue
+            related = field.get_cached_value(self)
+            if (related is not None and related._state.db is not None and not related._state.adding
+                    and getattr(self, field.attname) == getattr(related, field.target_field.attname)
+                    and not field.get_limit_choices_to()):
+                exclude.add(field.name)
+        return exclude
 
     def check_county(self):
         """Refuse a link to a record of another county than this record's (``ValidationError`` on
@@ -82,14 +116,22 @@ class BaseModel(models.Model):
         if errors:
             raise ValidationError(errors)
 
+    def validate_unique(self, exclude=None):
+        if _unique_by_database.get() is self:
+            return  # the database's unique indexes decide (unique_checked_by_database)
+        super().validate_unique(exclude)
+
     def validate_constraints(self, exclude=None):
         """Django's, but a check of the row's own fields is decided in Python (``wenshang.kernel.checks``)
         rather than by a query each; the others (unique constraints, anything unsupported) as Django does."""
         exclude = set(exclude or ())
         errors = {}
         rest = []
+        by_database = _unique_by_database.get() is self
         for model_class, constraints in self.get_constraints():
             for constraint in constraints:
+                if by_database and isinstance(constraint, models.UniqueConstraint):
+                    continue
                 if not isinstance(constraint, models.CheckConstraint):
                     rest.append((model_class, constraint))
                     continue
@@ -120,7 +162,7 @@ class BaseModel(models.Model):
         # One transaction with what the write sets off (the change log, the figures' aggregates, the
         # check of a locked quarter): a refusal after the row was written leaves nothing behind.
         using = kwargs.get("using") or router.db_for_write(type(self), instance=self)
-        with transaction.atomic(using=using, savepoint=False):
+        with transaction.atomic(using=using, savepoint=False), pipeline.pipelined(using):
             super().save(*args, **kwargs)
 
     @classmethod

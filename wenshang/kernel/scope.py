@@ -222,7 +222,7 @@ def permission_filter(user, model, action):
 
 
 def _in_scope(user, obj, action):
-    """Whether the unsaved ``obj`` would lie in ``user``'s scope (read in memory)."""
+    """Whether ``obj`` as it is in memory would lie in ``user``'s scope (read in memory)."""
     model = type(obj)
     scope = scope_of(user)
     if scope.level == "county":
@@ -254,12 +254,22 @@ def can(user, action, model_or_obj):
         if isinstance(allowed, bool):
             return allowed
         if obj.pk is None or obj._state.adding:
-            needed = getattr(type(obj), "township_writes_need", None)
-            if action != "view" and needed and getattr(obj, type(obj)._meta.get_field(needed).attname) is None:
-                return False
-            return _in_scope(user, obj, action)
+            return can_hold(user, action, obj)
         return type(obj)._base_manager.filter(allowed, pk=obj.pk).exists()
     return permission_filter(user, model_or_obj, action) is not False
+
+
+def can_hold(user, action, obj):
+    """May ``user`` do ``action`` on ``obj`` as it is in memory, saved or not: its township and county
+    read along its paths from its values and the related records loaded with it (a batch's new
+    values, before they are written; ``can`` reads a saved record as stored)."""
+    allowed = permission_filter(user, type(obj), action)
+    if isinstance(allowed, bool):
+        return allowed
+    needed = getattr(type(obj), "township_writes_need", None)
+    if action != "view" and needed and getattr(obj, type(obj)._meta.get_field(needed).attname) is None:
+        return False
+    return _in_scope(user, obj, action)
 
 
 class RestrictedQuerySet(models.QuerySet):

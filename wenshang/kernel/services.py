@@ -1,7 +1,8 @@
 """Writes with rules, shared by forms, imports, the API and commands (HackSoft style)."""
 from django.core.exceptions import PermissionDenied
-from django.db import transaction
+from django.db import router, transaction
 
+from wenshang.kernel import pipeline
 from wenshang.kernel.scope import can
 
 
@@ -22,9 +23,12 @@ def save_scoped(obj, *, user, validate=True):
             raise PermissionDenied
         if validate:
             obj.full_clean()
-        obj.save()
-        if not can(user, "change", obj):
-            raise PermissionDenied
+        # What the save writes without waiting (its change-log row, the figures' writes) goes with
+        # the check that follows it (wenshang.kernel.pipeline).
+        with pipeline.pipelined(router.db_for_write(type(obj), instance=obj)):
+            obj.save()
+            if not can(user, "change", obj):
+                raise PermissionDenied
     return obj
 
 

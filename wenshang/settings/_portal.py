@@ -89,7 +89,7 @@ REST_FRAMEWORK = {
     "UNAUTHENTICATED_USER": "django.contrib.auth.models.AnonymousUser",
 }
 API_MAX_BODY = env.int("API_MAX_BODY", default=5 * 1024 * 1024)  # bytes per request
-API_BULK_MAX = env.int("API_BULK_MAX", default=1000)  # records per bulk request
+API_BULK_MAX = env.int("API_BULK_MAX", default=5000)  # records per bulk request
 WEBHOOK_TIMEOUT = env.int("WEBHOOK_TIMEOUT", default=10)  # seconds a subscriber has to answer a delivery
 WEBHOOK_RETRY_HOURS = env.int("WEBHOOK_RETRY_HOURS", default=24)  # a delivery not answered 2xx is tried again for so long
 API_IDEMPOTENCY_HOURS = env.int("API_IDEMPOTENCY_HOURS", default=24)  # a retry with the same Idempotency-Key within it: the first answer

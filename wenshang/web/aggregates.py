@@ -54,7 +54,7 @@ from django.dispatch import Signal
 from django.utils import timezone
 from django.utils.dateparse import parse_date, parse_datetime
 
-from wenshang.kernel import bulk, changes
+from wenshang.kernel import bulk, changes, pipeline
 from wenshang.kernel.models import BaseModel
 from wenshang.kernel.periods import quarter_dates, quarter_of
 from wenshang.web import figures
@@ -828,6 +828,33 @@ def pair_rows(group, pairs, using):
     return _rows(group, rows)
 
 
+def _old_and_pairs(cursor, group, pairs, old_sql, old_params, before, using):
+    """The ``v`` rows of ``old_sql`` and ``pair_rows`` of ``pairs``, from one statement (PostgreSQL): the
+    first as they are, the records' grouped rows beside them (their own columns, NULL in the other's)."""
+    sql, params = _pair_sql(group, pairs, using)
+    names = [n for n, path in (("_v", group.village_path), ("_t", group.township_path), ("_c", group.county_path),
+                               ("_y", group.date), ("_q", group.date), ("_m", group.member)) if path]
+    sums = [f"{p}{i}" for i, m in enumerate(group.metrics) for p in ("ab" if m.kind == "ratio" else "a")]
+    casts = {"_v": "bigint", "_t": "bigint", "_c": "bigint", "_y": "bigint", "_q": "bigint", "_m": "text"}
+    statement = (
+        f"SELECT o.*, {', '.join([f'NULL::{casts[n]}' for n in names] + ['NULL::numeric'] * len(sums))} FROM ({old_sql}) o "
+        f"UNION ALL SELECT NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, "
+        f"{', '.join([f'g.{n}::{casts[n]}' for n in names] + [f'g.{a}::numeric' for a in sums])} FROM ({sql}) g"
+    )
+    _execute(cursor, statement, [*old_params, *params], before)
+    found, rows = [], []
+    for row in cursor.fetchall():
+        if row[0] is not None:
+            found.append(row[:10])
+        else:
+            rows.append(dict(zip(names + sums, row[10:])))
+    for row in rows:
+        for name in ("_y", "_q"):
+            if row.get(name) is not None:
+                row[name] = int(row[name])
+    return found, _rows(group, rows)
+
+
 def _rows(group, rows):
     out = []
     for row in rows:
@@ -969,14 +996,17 @@ def recompute(marked, using):
                 continue
             params = list(keys)
             where = f"level = 'v' AND metric IN ({', '.join(['%s'] * len(keys))}) AND " + _unit_sql(group, units, params)
-            _execute(cursor, f"SELECT id, metric, county_id, township_id, village_id, year, quarter, member, value, den "
-                              f"FROM {table} WHERE {where}", params, lock)
-            lock = None
-            old = {tuple(r[1:8]): (r[0], _dec(r[8]), _dec(r[9])) for r in cursor.fetchall()}
-            if pairs and not units.townships and not units.all and len(pairs) <= PAIRS:
-                computed = pair_rows(group, pairs, using)
+            old_sql = f"SELECT id, metric, county_id, township_id, village_id, year, quarter, member, value, den FROM {table} WHERE {where}"
+            by_pairs = pairs and not units.townships and not units.all and len(pairs) <= PAIRS
+            if by_pairs and connection.vendor == "postgresql":  # a save: the old rows and the records' in one round trip
+                found, computed = _old_and_pairs(cursor, group, pairs, old_sql, params, lock, using)
             else:
-                computed = grouped_rows(group, _restrict(group, units), using)
+                _execute(cursor, old_sql, params, lock)
+                found = cursor.fetchall()
+                computed = (pair_rows(group, pairs, using) if by_pairs
+                            else grouped_rows(group, _restrict(group, units), using))
+            lock = None
+            old = {tuple(r[1:8]): (r[0], _dec(r[8]), _dec(r[9])) for r in found}
             new = {tuple(r[1:8]): r for r in computed}
             gone = [(k, entry[0]) for k, entry in old.items() if k not in new or (new[k][8], new[k][9]) != entry[1:]]
             added = [row for k, row in new.items() if k not in old or (row[8], row[9]) != old[k][1:]]
@@ -1164,8 +1194,9 @@ class Writes:
         self.params.extend(params)
 
     def flush(self):
+        """Send the statements: with the write's next statement when it is pipelined (``wenshang.kernel.pipeline``)."""
         if self.sql:
-            self.cursor.execute(";\n".join(self.sql), self.params)
+            pipeline.send(self.cursor.db, ";\n".join(self.sql), self.params)
             self.sql, self.params = [], []
 
 

@@ -107,6 +107,10 @@ class ModelViews:
     api_updatable = True  # False: records are never changed, only added (a ledger)
     api_bulk = False  # True: POST …/bulk/ creates up to API_BULK_MAX records at once, all or nothing
     api_natural_key = ()  # fields that name a record in other systems: PUT …/bulk/ creates or changes by them (api_bulk)
+    # A bulk request is checked and written in batches (wenshang.web.batch) when records are saved by the
+    # default rule (save_object), or by a service whose effect this function (creates, updates: rows with
+    # ``obj`` and ``changes``) does for a whole batch, in its transaction (credit records' household totals).
+    api_batch_rule = None
     api_mixins = ()  # classes with DRF @action methods of the entity's own (a grid event's steps)
 
     def __init_subclass__(cls, **kwargs):
