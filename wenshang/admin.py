@@ -1,8 +1,15 @@
 """The admin of the ``wenshang`` app's feature models (import jobs, API tokens, survey reports), all
 written by the portal itself and read here. The base classes and the kernel's models' admins are in
 ``wenshang.web.admin``; Django finds this module and that one through it."""
+import datetime as dt
+
 from django.contrib import admin
 from django.db import models
+from django.db.models import Q
+from django.template.response import TemplateResponse
+from django.urls import path
+from django.utils import timezone
+from django.utils.translation import gettext as _
 
 from wenshang.api.models import ApiToken, IdempotentRequest, Webhook, WebhookDelivery
 from wenshang.closing.models import Close, Correction, FrozenValue, Snapshot, Submission, SubmissionEvent
@@ -13,7 +20,7 @@ from wenshang.web.admin import ReadOnlyAdmin
 
 @admin.register(ImportJob)
 class ImportJobAdmin(ReadOnlyAdmin):
-    list_display = ("created_at", "user", "entity", "original_name", "status", "progress", "total_rows")
+    list_display = ("created_at", "user", "entity", "original_name", "status", "progress", "total_rows", "attempt", "holder")
     list_filter = ("status", "entity")
     list_select_related = ("user",)
     search_fields = ("original_name", "user__username")
@@ -62,10 +69,15 @@ class WebhookDeliveryAdmin(ReadOnlyAdmin):
 
 @admin.register(Report)
 class ReportAdmin(ReadOnlyAdmin):
-    list_display = ("title", "year", "quarter", "version", "status", "progress", "attempt", "trigger", "requested_by", "finished_at")
+    list_display = ("title", "year", "quarter", "version", "status", "progress", "attempt", "holder", "trigger", "requested_by",
+                    "finished_at")
     list_filter = ("status", "scope", "year", "quarter", "trigger")
     list_select_related = ("requested_by",)
     search_fields = ("title", "subject")
+
+    def get_urls(self):
+        """And the page of all background work (``background_work``): /admin/wenshang/report/work/."""
+        return [path("work/", self.admin_site.admin_view(background_work), name="background_work"), *super().get_urls()]
 
 
 @admin.register(Submission)
@@ -107,3 +119,44 @@ class CorrectionAdmin(ReadOnlyAdmin):
     list_display = ("pk", "township", "year", "quarter", "action", "object_repr", "state", "requested_at")
     list_filter = ("state",)
     list_select_related = ("township",)
+
+
+# -- background work: what the workers hold, wait for, retried or gave up (wenshang.kernel.leases) ------
+RECENT_DAYS = 7  # failed and retried work of the last week; running and waiting work whatever its age
+
+
+def background_work(request):
+    """The administrators' page of background work: reports and imports running, waiting (for the
+    queue or a worker), retried or failed, with their attempts, the worker process that holds them and
+    until when; webhook deliveries waiting to be retried or failed."""
+    now = timezone.now()
+    since = now - dt.timedelta(days=RECENT_DAYS)
+    rows = []
+    reports = Report.objects.filter(Q(status__in=["queued", "running"]) | Q(created_at__gte=since) & (
+        Q(status="failed") | Q(attempt__gt=1))).select_related("requested_by").order_by("-created_at")[:200]
+    for r in reports:
+        rows.append({"kind": _("Survey report"), "what": str(r), "status": r.get_status_display(), "state": r.status,
+                     "attempts": r.attempt, "holder": r.holder, "lease_until": r.lease_until, "created_at": r.created_at,
+                     "sent": r.enqueued_at, "by": r.requested_by, "message": r.message if r.status == "failed" else "",
+                     "progress": r.progress, "url": f"/admin/wenshang/report/{r.pk}/change/"})
+    jobs = ImportJob.objects.filter(Q(status__in=["uploaded", "checking", "running"]) | Q(created_at__gte=since) & (
+        Q(status="failed") | Q(attempt__gt=1))).select_related("user").order_by("-created_at")[:200]
+    for j in jobs:
+        rows.append({"kind": _("Spreadsheet import"), "what": j.original_name, "status": j.get_status_display(), "state": j.status,
+                     "attempts": j.attempt, "holder": j.holder, "lease_until": j.lease_until, "created_at": j.created_at,
+                     "sent": j.enqueued_at, "by": j.user, "message": j.message if j.status == "failed" or j.attempt > 1 else "",
+                     "progress": j.progress, "url": f"/admin/wenshang/importjob/{j.pk}/change/"})
+    deliveries = WebhookDelivery.objects.filter(Q(state="pending", attempts__gt=0) | Q(state="failed", created_at__gte=since)
+                                                ).select_related("webhook").order_by("-created_at")[:200]
+    for d in deliveries:
+        rows.append({"kind": _("Webhook delivery"), "what": f"{d.webhook} · {d.event}", "status": d.get_state_display(),
+                     "state": d.state, "attempts": d.attempts, "holder": "", "lease_until": d.next_attempt_at,
+                     "created_at": d.created_at, "sent": None, "by": None, "message": d.last_error, "progress": None,
+                     "url": f"/admin/wenshang/webhookdelivery/{d.pk}/change/"})
+    rows.sort(key=lambda row: row["created_at"], reverse=True)
+    expired = [row for row in rows if row["state"] in ("running", "checking") and (row["lease_until"] is None or row["lease_until"] < now)]
+    context = {**admin.site.each_context(request), "title": _("Background work"), "rows": rows, "now": now,
+               "expired": len(expired), "recent_days": RECENT_DAYS}
+    return TemplateResponse(request, "admin/background_work.html", context)
+
+

@@ -6,6 +6,7 @@ from django.urls import reverse
 from finance.models import Homestead
 from wenshang import imports, tasks
 from wenshang.imports.models import ImportJob
+from wenshang.kernel import leases
 from wenshang.kernel.models import ObjectChange
 from wenshang.web import batch
 
@@ -16,14 +17,16 @@ pytestmark = pytest.mark.django_db
 
 @pytest.fixture
 def eager(monkeypatch):
-    """``run_import.delay`` runs the task at once (as a worker would), recording each call."""
+    """The task sent for a job runs at once in this thread (as a worker would), each call recorded:
+    the outbox's send (``leases.publish``, a helper thread elsewhere) is called here."""
     calls = []
 
-    def delay(*args):
-        calls.append(args)
-        return tasks.run_import.apply(args=args)
+    def apply_async(args=None, task_id=None, **options):
+        calls.append(tuple(args))
+        return tasks.run_import.apply(args=args, task_id=task_id)
 
-    monkeypatch.setattr(tasks.run_import, "delay", delay)
+    monkeypatch.setattr(tasks.run_import, "apply_async", apply_async)
+    monkeypatch.setattr(leases, "publish", lambda send, timeout, on_late=None: send() or True)
     return calls
 
 
@@ -91,14 +94,15 @@ def test_a_large_file_is_checked_and_written_by_the_task(client, staff_a, big_cs
 def test_while_the_task_runs_the_page_shows_progress(client, staff_a, big_csv, monkeypatch):
     """No worker has taken the job yet: the page polls the progress endpoint; the user may leave."""
     queued = []
-    monkeypatch.setattr(imports.jobs, "_enqueue", lambda job, phase: queued.append((job.pk, phase)))
+    monkeypatch.setattr(imports.jobs, "_enqueue", lambda job: queued.append((job.pk, job.status)))
     client.force_login(staff_a)
     with open(big_csv, "rb") as fh:
         client.post(reverse("imports:upload", args=["homesteads"]), {"file": fh})
     job = ImportJob.objects.get()
-    assert queued == [(job.pk, "check")] and job.status == "checking"
+    assert queued == [(job.pk, "checking")] and job.status == "checking"
     page = client.get(reverse("imports:job", args=[job.pk])).content.decode()
     assert 'data-working="1"' in page and reverse("imports:progress", args=[job.pk]) in page
+    assert 'id="import-waiting" data-progress-waiting hidden' in page  # queued: no word of the queue yet
     assert client.get(reverse("imports:progress", args=[job.pk])).json()["finished"] is False
     assert "big.csv" in client.get(reverse("imports:jobs")).content.decode()
     tasks.run_import(job.pk, "check")  # the worker, later

@@ -11,6 +11,7 @@ from celery.schedules import crontab
 from django.conf import settings
 from django.utils import timezone
 
+from wenshang.kernel import leases
 from wenshang.reports import data, services, tasks
 from wenshang.reports.models import Report
 
@@ -72,8 +73,9 @@ def test_claims_one_run_at_a_time(survey):
     assert services.claim(report.pk, report.task_id) == 1
     assert services.claim(report.pk, "another-message") is None  # a duplicate while it runs: nothing
     assert services.claim(report.pk, report.task_id) == 2  # its own message redelivered: the worker died
-    Report.objects.filter(pk=report.pk).update(heartbeat_at=timezone.now() - dt.timedelta(seconds=settings.REPORT_STALE_SECONDS + 1))
-    assert services.claim(report.pk, "another-message") == 3  # no sign of life: taken over
+    Report.objects.filter(pk=report.pk).update(lease_until=timezone.now() - dt.timedelta(seconds=1))
+    assert services.claim(report.pk, "another-message") == 3  # its lease ran out (nobody renewed it): taken over
+    assert Report.objects.get(pk=report.pk).holder == leases.holder()
     with pytest.raises(services.Superseded):
         services._progress(report.pk, 2, 50)  # the run taken over stops at its next step
 
@@ -125,13 +127,16 @@ def test_the_outbox_sends_what_the_broker_did_not_take(survey):
     report.refresh_from_db()
     assert report.enqueued_at is not None
     # a run whose worker vanished is queued again, and failed after REPORT_MAX_ATTEMPTS runs
-    long_ago = timezone.now() - dt.timedelta(seconds=settings.REPORT_STALE_SECONDS + 5)
-    Report.objects.filter(pk=report.pk).update(status=Status.RUNNING, attempt=1, heartbeat_at=long_ago)
+    long_ago = timezone.now() - dt.timedelta(seconds=5)
+    Report.objects.filter(pk=report.pk).update(status=Status.RUNNING, attempt=1, lease_until=timezone.now() + dt.timedelta(seconds=30))
+    with mock.patch.object(tasks.build_report, "apply_async") as send:
+        assert services.send_queued() == 0  # its lease holds: its run is alive
+    Report.objects.filter(pk=report.pk).update(status=Status.RUNNING, attempt=1, lease_until=long_ago)
     with mock.patch.object(tasks.build_report, "apply_async") as send:
         assert services.send_queued() == 1
     report.refresh_from_db()
     assert report.status == Status.QUEUED and report.enqueued_at is not None
-    Report.objects.filter(pk=report.pk).update(status=Status.RUNNING, attempt=settings.REPORT_MAX_ATTEMPTS, heartbeat_at=long_ago)
+    Report.objects.filter(pk=report.pk).update(status=Status.RUNNING, attempt=settings.REPORT_MAX_ATTEMPTS, lease_until=long_ago)
     services.send_queued()
     report.refresh_from_db()
     assert report.status == Status.FAILED and "中断" in report.message

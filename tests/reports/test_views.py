@@ -1,8 +1,11 @@
 """The coverage board, the request form, progress, downloads and versions, for each role."""
+import datetime as dt
 from unittest import mock
 
 import pytest
+from django.conf import settings
 from django.urls import reverse
+from django.utils import timezone
 
 from wenshang.reports import data, services, tasks
 from wenshang.reports.models import Report
@@ -72,13 +75,21 @@ def test_a_down_broker_answers_at_once_and_keeps_the_request(client, official, s
             django_capture_on_commit_callbacks(execute=True):
         response = client.post(reverse("reports:list"), {"period": "2024-2", "subject": "county:370830"}, follow=True)
     text = response.content.decode()
-    assert "not answering" in text or "暂时无法连接" in text
+    # queued as soon as its row is committed; the queue's trouble is not the person's yet
+    assert ("queued" in text or "已进入队列" in text) and 'id="report-waiting" data-progress-waiting hidden' in text
     report = Report.objects.get()
     assert report.status == "queued" and report.enqueued_at is None
     with mock.patch.object(tasks.build_report, "apply_async", side_effect=ConnectionError("refused")):
-        assert client.get(reverse("reports:progress", args=[report.pk])).json()["waiting_for_queue"] is True
+        assert client.get(reverse("reports:progress", args=[report.pk])).json()["waiting_for_queue"] is False
+    # still unsent after WORK_QUEUE_WARN_SECONDS: now the page says the queue is not answering
+    Report.objects.filter(pk=report.pk).update(created_at=timezone.now() - dt.timedelta(seconds=settings.WORK_QUEUE_WARN_SECONDS + 1))
     from django.core.cache import cache
 
+    cache.clear()
+    with mock.patch.object(tasks.build_report, "apply_async", side_effect=ConnectionError("refused")):
+        assert client.get(reverse("reports:progress", args=[report.pk])).json()["waiting_for_queue"] is True
+    page = client.get(reverse("reports:detail", args=[report.pk])).content.decode()
+    assert 'id="report-waiting" data-progress-waiting>' in page
     cache.clear()
     with mock.patch.object(tasks.build_report, "apply_async") as send:  # the broker is back: watching the page sends it
         state = client.get(reverse("reports:progress", args=[report.pk])).json()

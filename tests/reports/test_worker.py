@@ -95,9 +95,9 @@ def media(settings, tmp_path):
 def start_worker(transactional_db, redis_broker, media, tmp_path):
     procs = []
 
-    def start(flags=None):
+    def start(flags=None, **more_env):
         env = dict(os.environ, DJANGO_SETTINGS_MODULE="wenshang.settings.test", DATABASE_URL=database_url(),
-                   REDIS_URL=redis_broker.url, MEDIA_ROOT=str(media), REPORTS_DIR=str(media / "reports"))
+                   REDIS_URL=redis_broker.url, MEDIA_ROOT=str(media), REPORTS_DIR=str(media / "reports"), **more_env)
         if flags:
             env["REPORTS_TASK_FLAGS"] = flags
         log = tmp_path / f"worker-{len(procs)}.log"

@@ -56,10 +56,13 @@ from wenshang.imports.jobs import (
     retention_days,
     run_import,
     run_job,
+    send_job,
     shown_value,
     start_check,
     start_commit,
+    sweep,
     unchanged_rows,
+    waiting_for_queue,
 )
 from wenshang.imports.reading import DATA_SHEET, estimate_rows, max_bytes, open_table, sniff
 from wenshang.imports.template import XLSX_MIME, template_filename, template_xlsx
@@ -72,6 +75,6 @@ __all__ = [
     "Importer", "Refused", "async_rows", "col_letter", "column_help", "estimate_rows", "get_spec", "import_file",
     "is_async", "mask_personal_text", "max_bytes", "may_import", "open_table", "parse_bool", "parse_code",
     "parse_code_list", "parse_date", "parse_decimal", "parse_int", "parse_name", "parse_text", "problem",
-    "purge_old_jobs", "retention_days", "run_import", "run_job", "shown_value", "sniff", "start_check",
+    "purge_old_jobs", "retention_days", "run_import", "run_job", "send_job", "shown_value", "sweep", "waiting_for_queue", "sniff", "start_check",
     "start_commit", "template_filename", "template_xlsx", "unchanged_rows", "_credit",
 ]

@@ -35,6 +35,12 @@ class ImportJob(models.Model):
     problems = models.JSONField(_("problems"), default=list, blank=True)
     message = models.TextField(_("message"), blank=True)
     task_id = models.CharField(_("task id"), max_length=64, blank=True)
+    # Background work (wenshang.kernel.leases): the outbox and the lease of the run that checks or writes it.
+    queued_at = models.DateTimeField(_("queued at"), null=True, blank=True)
+    enqueued_at = models.DateTimeField(_("handed to the queue at"), null=True, blank=True)
+    attempt = models.PositiveSmallIntegerField(_("runs"), default=0)
+    lease_until = models.DateTimeField(_("held until"), null=True, blank=True)
+    holder = models.CharField(_("held by"), max_length=100, blank=True)
     created_at = models.DateTimeField(_("created at"), auto_now_add=True)
     finished_at = models.DateTimeField(_("finished at"), null=True, blank=True)
     sheet = models.CharField(_("sheet read"), max_length=255, blank=True)

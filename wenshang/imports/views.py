@@ -9,6 +9,7 @@ by township) and only the user who uploaded a file may commit it.
 from django import forms
 from django.contrib import messages
 from django.contrib.auth.mixins import LoginRequiredMixin
+from django.core.cache import cache
 from django.core.exceptions import PermissionDenied
 from django.core.paginator import Paginator
 from django.http import Http404, HttpResponse, JsonResponse
@@ -139,6 +140,7 @@ class JobDetailView(LoginRequiredMixin, View):
             "problems": problems,
             "unchanged": imports.unchanged_rows(job),
             "working": job.status in (Status.UPLOADED, Status.CHECKING, Status.RUNNING),
+            "waiting_for_queue": imports.waiting_for_queue(job),
             "can_commit": job.status == Status.READY and job.user_id == request.user.pk and not job.problems and not job.purged_at,
             "list_url": _list_url(job.entity),
             "breadcrumbs": _breadcrumbs(spec),
@@ -178,8 +180,12 @@ class JobCommitView(LoginRequiredMixin, View):
 class JobProgressView(LoginRequiredMixin, View):
     def get(self, request, pk):
         job = _visible_job(request, pk)
+        if imports.waiting_for_queue(job) and cache.add(f"imports:resend:{job.pk}", 1, 10):
+            imports.send_job(job.pk)  # a person is watching: try the queue again (at most every 10 s)
+            job.refresh_from_db()
         Status = ImportJob.Status
         return JsonResponse({
+            "waiting_for_queue": imports.waiting_for_queue(job),
             "id": job.pk,
             "status": job.status,
             "status_display": job.get_status_display(),

@@ -53,7 +53,8 @@ class Importer(Checker):
                 self.spec.after_write(self, creates, updates)
 
         Writer(model, self.user, self.source, self.spec.written).write(
-            creates, updates, may_add=self.may_add, may_change=self.may_change, more=more)
+            creates, updates, may_add=self.may_add, may_change=self.may_change, more=more,
+            before=getattr(self, "before_write", None), after=getattr(self, "after_write_hook", None))
         self.progress(1.0)
 
     def write_m2m(self, rows, now, alias=None):

@@ -77,6 +77,9 @@ class Report(models.Model):
     enqueued_at = models.DateTimeField(_("handed to the queue at"), null=True, blank=True)
     started_at = models.DateTimeField(_("started at"), null=True, blank=True)
     heartbeat_at = models.DateTimeField(_("last sign of life"), null=True, blank=True)
+    lease_until = models.DateTimeField(_("held until"), null=True, blank=True,
+                                       help_text=_("The run renews it while it works; past it, the report is taken over."))
+    holder = models.CharField(_("held by"), max_length=100, blank=True, help_text=_("The worker process running it."))
     finished_at = models.DateTimeField(_("finished at"), null=True, blank=True)
 
     objects = RestrictedQuerySet.as_manager()

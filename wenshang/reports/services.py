@@ -8,15 +8,16 @@
 - ``run`` (the ``reports.build`` task) claims the row, collects the data, writes the PDF and the XLSX
   under temporary names, renames them into place and only then marks the report done. A message
   may arrive twice (a re-send, a redelivery): only one run makes the report. The task is acked late
-  and rejected when its worker process is lost, so a worker killed mid-report (``kill -9``) leads
-  to one more run, which takes the report over (same task id, or no sign of life for
-  ``REPORT_STALE_SECONDS``).
+  and rejected when its worker process is lost, so a worker process killed mid-report (``kill -9``)
+  leads to one more run of the same message. The run holds the row under a lease it renews every
+  few seconds (``wenshang.kernel.leases``): when the whole worker is gone, the lease runs out and
+  the sweep (at a worker's start and every minute) sends the report again, up to
+  ``REPORT_MAX_ATTEMPTS`` runs, then marks it failed, saying why.
 """
 import datetime as dt
 import functools
 import logging
 import os
-import threading
 import time
 import uuid
 from pathlib import Path
@@ -25,13 +26,13 @@ from celery import current_app
 from celery.exceptions import SoftTimeLimitExceeded
 from django.conf import settings
 from django.core.cache import cache
-from django.db import IntegrityError, connection, transaction
+from django.db import IntegrityError, transaction
 from django.db.models import Max, Q
 from django.utils import timezone
 
 from villages.models import City, County, Township
 from wenshang.closing.services import quarter_closed
-from wenshang.kernel import events
+from wenshang.kernel import events, leases
 from wenshang.kernel.routers import replica_reads
 from wenshang.kernel.scope import scope_of
 from wenshang.reports import data, pdf, xlsx
@@ -115,42 +116,22 @@ def _enqueue_build(report_id, task_id):
 
 
 def send_report(report, timeout=SEND_TIMEOUT):
-    """Hand ``report``'s task to the broker; True when it took it within ``timeout`` seconds.
-
-    The broker is asked in a helper thread so that a hanging broker never holds the request
-    longer than ``timeout``; if it answers later, the row is marked sent then."""
+    """Hand ``report``'s task to the broker; True when it took it within ``timeout`` seconds
+    (``leases.publish``: a hanging broker never holds the request longer; if it answers later, the
+    row is marked sent then)."""
     task_id = report.task_id or str(uuid.uuid4())
     Report.objects.filter(pk=report.pk, status=Status.QUEUED).update(task_id=task_id)
-    outcome: dict[str, object] = {}
-    waiting = threading.Event()  # set when the request stopped waiting
 
     def mark_sent():
         Report.objects.filter(pk=report.pk, status=Status.QUEUED, task_id=task_id, enqueued_at__isnull=True).update(
             enqueued_at=timezone.now()
         )
 
-    def publish():
-        try:
-            _enqueue_build(report.pk, task_id)
-        except Exception as exc:  # noqa: BLE001 - the broker is down: the row stays in the outbox
-            outcome["error"] = exc
-            logger.warning("report %s: the broker did not take the task: %s", report.pk, exc)
-            return
-        outcome["sent"] = True
-        if waiting.is_set():  # the broker answered after the request gave up waiting
-            try:
-                mark_sent()
-            finally:
-                connection.close()
-
-    thread = threading.Thread(target=publish, name=f"send-report-{report.pk}", daemon=True)
-    thread.start()
-    thread.join(timeout)
-    waiting.set()
-    if outcome.get("sent"):
+    sent = leases.publish(lambda: _enqueue_build(report.pk, task_id), timeout, on_late=mark_sent)
+    if sent:
         mark_sent()
     report.task_id = task_id
-    return bool(outcome.get("sent"))
+    return sent
 
 
 def send_queued(now=None):
@@ -159,14 +140,14 @@ def send_queued(now=None):
     number sent."""
     now = now or timezone.now()
     resend_before = now - dt.timedelta(seconds=settings.REPORT_RESEND_SECONDS)
-    stale_before = now - dt.timedelta(seconds=settings.REPORT_STALE_SECONDS)
-    # a running report with no sign of life: its worker is gone (the hard time limit is shorter)
-    for report in Report.objects.filter(status=Status.RUNNING, heartbeat_at__lt=stale_before):
+    # a running report whose lease ran out: its process is gone, whatever stopped it (wenshang.kernel.leases)
+    for report in Report.objects.filter(leases.expired(now), status=Status.RUNNING):
         if report.attempt >= settings.REPORT_MAX_ATTEMPTS:
-            _fail(report.pk, report.attempt, f"报告生成进程已中断{report.attempt}次，已停止重试，请重新申请。")
+            _fail(report.pk, report.attempt, f"报告生成进程已中断{report.attempt}次（最后在 {report.holder or '未知进程'}），"
+                                             f"已停止重试，请重新申请。")
         else:
             Report.objects.filter(pk=report.pk, status=Status.RUNNING, attempt=report.attempt).update(
-                status=Status.QUEUED, enqueued_at=None, task_id=str(uuid.uuid4())
+                status=Status.QUEUED, enqueued_at=None, task_id=str(uuid.uuid4()), lease_until=None
             )
     sent = 0
     waiting = Report.objects.filter(status=Status.QUEUED).filter(
@@ -182,6 +163,13 @@ def send_queued(now=None):
     return sent
 
 
+def waiting_for_queue(report, now=None):
+    """Whether a queued report has waited for the broker longer than ``WORK_QUEUE_WARN_SECONDS`` (its
+    page then says the queue is not answering and the report will be made once it is back)."""
+    return (report.status == Status.QUEUED and report.enqueued_at is None
+            and report.created_at < (now or timezone.now()) - dt.timedelta(seconds=settings.WORK_QUEUE_WARN_SECONDS))
+
+
 def resend_if_waiting(report):
     """Called when a person watches a queued report: if the broker never took it, try again (at most
     every 10 s per report). Returns True when it was sent now."""
@@ -194,23 +182,23 @@ def resend_if_waiting(report):
 
 # -- making -------------------------------------------------------------------------------------------
 def claim(report_id, task_id):
-    """Take the report for this run: a queued one; a running one whose run died (the same message
-    redelivered after its worker was killed, or no sign of life for REPORT_STALE_SECONDS).
-    Returns the claimed attempt number, or None when another run has it or it is finished."""
+    """Take the report for this run, under a lease (``wenshang.kernel.leases``): a queued one; a running
+    one whose run died (the same message redelivered after its worker process was killed, or its
+    lease ran out). Returns the claimed attempt number, or None when another run holds it or it is
+    finished."""
     now = timezone.now()
-    stale = now - dt.timedelta(seconds=settings.REPORT_STALE_SECONDS)
     with transaction.atomic():
         report = Report.objects.select_for_update().filter(pk=report_id).first()
         if report is None or report.status in (Status.DONE, Status.FAILED):
             return None
         if report.status == Status.RUNNING:
             same_message = task_id and report.task_id == task_id
-            if not same_message and report.heartbeat_at and report.heartbeat_at >= stale:
+            if not same_message and report.lease_until and report.lease_until >= now:
                 return None
         attempt = report.attempt + 1
         Report.objects.filter(pk=report_id).update(
             status=Status.RUNNING, attempt=attempt, started_at=now, heartbeat_at=now, progress=1, message="",
-            task_id=task_id or report.task_id,
+            task_id=task_id or report.task_id, lease_until=leases.until(now), holder=leases.holder(),
         )
     return attempt
 
@@ -219,7 +207,9 @@ class Superseded(Exception):
     """Another run took the report over: this one stops without writing."""
 
 
-def _progress(report_id, attempt, value):
+def _progress(report_id, attempt, value, renewal=None):
+    if renewal is not None and renewal.lost.is_set():
+        raise Superseded
     updated = Report.objects.filter(pk=report_id, attempt=attempt, status=Status.RUNNING).update(
         progress=max(1, min(99, int(value))), heartbeat_at=timezone.now()
     )
@@ -229,7 +219,7 @@ def _progress(report_id, attempt, value):
 
 def _fail(report_id, attempt, message):
     Report.objects.filter(pk=report_id, attempt=attempt).exclude(status=Status.DONE).update(
-        status=Status.FAILED, message=message, finished_at=timezone.now()
+        status=Status.FAILED, message=message, finished_at=timezone.now(), lease_until=None
     )
 
 
@@ -241,11 +231,21 @@ def file_stem(report):
     return f"{report.title}（第{report.version}版）"
 
 
-def run(report_id, task_id=None):
-    """Make one report (the task's body). Returns its final status, or ``"skipped"``."""
+def run(report_id, task_id=None, renew=False):
+    """Make one report (the task's body). Returns its final status, or ``"skipped"``. ``renew``: the
+    lease is renewed by a thread while it runs (a worker's run; a run called in the process, as a test
+    does, holds the claim's lease)."""
     attempt = claim(report_id, task_id)
     if attempt is None:
         return "skipped"
+    if not renew:
+        return _make(report_id, attempt, None)
+    with leases.Renewal(Report.objects.filter(pk=report_id, attempt=attempt, status=Status.RUNNING)) as renewal:
+        return _make(report_id, attempt, renewal)
+
+
+def _make(report_id, attempt, renewal):
+    progress = functools.partial(_progress, report_id, attempt, renewal=renewal)
     report = Report.objects.select_related("township", "committee").get(pk=report_id)
     folder = report_dir(report)
     folder.mkdir(parents=True, exist_ok=True)
@@ -256,20 +256,20 @@ def run(report_id, task_id=None):
         subject = data.subject_from_key(report.subject)
         with replica_reads():  # the figures from the replica, if there is one (progress is written on the primary)
             content = data.collect(subject, report.year, report.quarter, revision=report.revision,
-                                   progress=lambda done, total: _progress(report_id, attempt, 2 + 18 * done / total))
+                                   progress=lambda done, total: progress(2 + 18 * done / total))
         stem = file_stem(report)
         pdf_part = folder / f"{stem}.{attempt}.pdf.part"
         xlsx_part = folder / f"{stem}.{attempt}.xlsx.part"
-        pages = pdf.build(content, pdf_part, progress=lambda done, total: _progress(report_id, attempt, 20 + 70 * done / total))
-        _progress(report_id, attempt, 92)
+        pages = pdf.build(content, pdf_part, progress=lambda done, total: progress(20 + 70 * done / total))
+        progress(92)
         xlsx.build(content, xlsx_part)
-        _progress(report_id, attempt, 98)
+        progress(98)
         pdf_path, xlsx_path = folder / f"{stem}.pdf", folder / f"{stem}.xlsx"
         os.replace(pdf_part, pdf_path)  # atomic: a reader sees the old file or the whole new one
         os.replace(xlsx_part, xlsx_path)
         root = Path(settings.MEDIA_ROOT)
         done = Report.objects.filter(pk=report_id, attempt=attempt, status=Status.RUNNING).update(
-            status=Status.DONE, progress=100, finished_at=timezone.now(), heartbeat_at=timezone.now(), pages=pages,
+            status=Status.DONE, progress=100, lease_until=None, finished_at=timezone.now(), heartbeat_at=timezone.now(), pages=pages,
             pdf=_relative(pdf_path, root), xlsx=_relative(xlsx_path, root),
             pdf_bytes=pdf_path.stat().st_size, xlsx_bytes=xlsx_path.stat().st_size,
             message=(f"共 {len(content['counties'])} 个县（市、区）、{pages} 页" if content["scope"] == "city" else

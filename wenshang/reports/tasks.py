@@ -20,8 +20,8 @@ from wenshang.reports import services
     time_limit=settings.REPORT_TIME_LIMIT,
 )
 def build_report(self, report_id):
-    """Make report ``report_id`` (its PDF and XLSX); returns its final status."""
-    return services.run(report_id, task_id=self.request.id)
+    """Make report ``report_id`` (its PDF and XLSX) under a renewed lease; returns its final status."""
+    return services.run(report_id, task_id=self.request.id, renew=not (self.request.called_directly or self.request.is_eager))
 
 
 @shared_task(name="reports.quarterly", ignore_result=True)

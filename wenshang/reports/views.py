@@ -241,13 +241,8 @@ class ReportListView(LoginRequiredMixin, View):
             raise PermissionDenied from None
         if not created:
             messages.info(request, _("This report is already being prepared; follow its progress here."))
-        elif getattr(report, "sent", False):
-            messages.success(request, _("The report was requested and is being prepared."))
-        else:
-            messages.warning(request, _(
-                "The task queue is not answering right now. Your request is kept and the report will be "
-                "prepared as soon as the queue is back; you may leave this page."
-            ))
+        else:  # queued once its row is committed; the queue's answer is the outbox's business (leases.publish)
+            messages.success(request, _("The report was requested and is queued; you may leave this page."))
         return redirect("reports:detail", pk=report.pk)
 
 
@@ -266,6 +261,7 @@ class ReportDetailView(LoginRequiredMixin, View):
         return render(request, self.template_name, {
             "report": report, "versions": versions, "working": not report.finished,
             "can_request": services.may_request(request.user, data.subject_from_key(report.subject)),
+            "waiting_for_queue": services.waiting_for_queue(report),
             "period": f"{report.year}-{report.quarter}",
             "breadcrumbs": _crumbs((_("Survey reports"), reverse("reports:list"))),
         })
@@ -279,7 +275,7 @@ class ReportProgressView(LoginRequiredMixin, View):
         return JsonResponse({
             "id": report.pk, "status": report.status, "status_display": report.get_status_display(),
             "progress": report.progress, "finished": report.finished, "message": report.message,
-            "waiting_for_queue": report.status == Report.Status.QUEUED and report.enqueued_at is None,
+            "waiting_for_queue": services.waiting_for_queue(report),
         })
 
 

@@ -40,9 +40,16 @@ IMPORT_RETENTION_DAYS = env.int("IMPORT_RETENTION_DAYS", default=30)
 REPORTS_DIR = env.str("REPORTS_DIR", default=str(Path(MEDIA_ROOT) / "reports"))
 REPORT_SOFT_TIME_LIMIT = env.int("REPORT_SOFT_TIME_LIMIT", default=10 * 60)  # seconds: the run fails with a reason
 REPORT_TIME_LIMIT = env.int("REPORT_TIME_LIMIT", default=12 * 60)  # seconds: the worker process is killed
-# A running report with no sign of life for this long is taken over (or failed after REPORT_MAX_ATTEMPTS runs).
-REPORT_STALE_SECONDS = env.int("REPORT_STALE_SECONDS", default=REPORT_TIME_LIMIT + 60)
-REPORT_MAX_ATTEMPTS = env.int("REPORT_MAX_ATTEMPTS", default=3)
+# -- Background work (wenshang.kernel.leases): reports and imports run under a lease their run renews
+# every WORK_LEASE_RENEW_SECONDS; work whose lease ran out (its process is gone, whatever killed it)
+# is taken over at a worker's start and by the sweeps below, up to WORK_MAX_ATTEMPTS runs.
+WORK_LEASE_SECONDS = env.int("WORK_LEASE_SECONDS", default=30)
+WORK_LEASE_RENEW_SECONDS = env.int("WORK_LEASE_RENEW_SECONDS", default=5)
+WORK_MAX_ATTEMPTS = env.int("WORK_MAX_ATTEMPTS", default=3)
+REPORT_MAX_ATTEMPTS = env.int("REPORT_MAX_ATTEMPTS", default=WORK_MAX_ATTEMPTS)
+# Work the broker could not take for this long is shown as waiting for the queue (it starts once the
+# queue is back); before that the person is told it is queued.
+WORK_QUEUE_WARN_SECONDS = env.int("WORK_QUEUE_WARN_SECONDS", default=60)
 # A queued report whose message the broker took this long ago but no worker started is sent again.
 REPORT_RESEND_SECONDS = env.int("REPORT_RESEND_SECONDS", default=10 * 60)
 # The Chinese font embedded (as a subset) in the PDF: Noto Sans SC, shipped with the project
@@ -60,8 +67,10 @@ REPORT_SEND_RETRY_POLICY = {"max_retries": 1, "interval_start": 0, "interval_ste
 CELERY_BEAT_SCHEDULE = {
     # 00:30 on the first day of each quarter: the county's and every township's report of the quarter before.
     "quarterly-survey-reports": {"task": "reports.quarterly", "schedule": crontab(minute=30, hour=0, day_of_month=1, month_of_year="1,4,7,10")},
-    # Reports whose message never reached the broker (it was down) are sent again.
+    # Reports whose message never reached the broker (it was down) are sent again; reports whose lease ran out taken over.
     "send-queued-reports": {"task": "reports.send_queued", "schedule": 60.0},
+    # The same for spreadsheet imports being checked or written.
+    "sweep-imports": {"task": "wenshang.sweep_imports", "schedule": 60.0},
     # 03:15 every day: uploaded import files and problem lists older than IMPORT_RETENTION_DAYS are deleted.
     "purge-old-imports": {"task": "wenshang.purge_imports", "schedule": crontab(minute=15, hour=3)},
     # 02:40 every day: the figures' aggregates recomputed from the records; differences are logged (wenshang.metrics).

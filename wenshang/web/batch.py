@@ -47,13 +47,17 @@ class Writer:
     def __init__(self, model, user, source, written):
         self.model, self.user, self.source, self.written = model, user, source, list(written)
 
-    def write(self, creates, updates, *, may_add, may_change, more=None):
+    def write(self, creates, updates, *, may_add, may_change, more=None, before=None, after=None):
         """Write ``creates`` and ``updates`` (rows), refused (``PermissionDenied``) if the user's rights
-        changed since ``may_add``/``may_change`` were read; ``more(now, alias)`` runs in the same
-        transaction after the inserts (an import's lists of related records, its ``after_write``)."""
+        changed since ``may_add``/``may_change`` were read; ``before()`` runs first in the transaction
+        (an import job's run checks it still holds the job), ``more(now, alias)`` after the inserts
+        (an import's lists of related records, its ``after_write``), ``after()`` last (the job marked
+        written in the same transaction as its rows)."""
         model, user = self.model, self.user
         alias = router.db_for_write(model)
         with transaction.atomic(using=alias), audit.actor(user, self.source):
+            if before is not None:
+                before()
             # The rights are read again inside the transaction that writes.
             if creates and permission_filter(user, model, "add") != may_add:
                 raise PermissionDenied
@@ -75,6 +79,8 @@ class Writer:
                 more(now, alias)
             search.reindex(model, [row.obj for row in (*creates, *updates)],
                            changed={row.pk: set(row.changes) for row in updates})
+            if after is not None:
+                after()
 
     def insert(self, objs, now, alias):
         model = self.model
