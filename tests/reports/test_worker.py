@@ -1,6 +1,7 @@
 """Real worker processes on a private Redis (a redis-server of the test's own, never the machine's):
 a report end to end; a worker process killed mid-report (``kill -9``) and the report finished once;
 the broker stopped (and hanging) and started again, the request kept and made."""
+import datetime as dt
 import os
 import signal
 import socket
@@ -11,6 +12,7 @@ from pathlib import Path
 
 import pytest
 from django.conf import settings
+from django.core.cache import cache
 from django.db import connection
 from django.urls import reverse
 
@@ -220,10 +222,12 @@ def test_the_broker_stopped_and_started_again(client, official, survey, start_wo
     report = Report.objects.get(quarter=1)
     assert report.status == "queued" and report.enqueued_at is None  # kept
     progress = reverse("reports:progress", args=[report.pk])
-    assert client.get(progress).json()["waiting_for_queue"] is True
+    assert client.get(progress).json()["waiting_for_queue"] is False  # queued: the queue's trouble is not said yet
+    Report.objects.filter(pk=report.pk).update(created_at=report.created_at - dt.timedelta(seconds=settings.WORK_QUEUE_WARN_SECONDS + 1))
+    cache.delete(f"reports:resend:{report.pk}")
+    assert client.get(progress).json()["waiting_for_queue"] is True  # unsent for a while: now it is
 
     redis_broker.start()  # back (empty: nothing was kept in it)
-    from django.core.cache import cache
 
     def done():
         cache.delete(f"reports:resend:{report.pk}")
