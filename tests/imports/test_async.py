@@ -1,6 +1,7 @@
 """Large files: checked and written by the ``wenshang.run_import`` Celery task, with progress."""
 import pytest
 from django.core.files import File
+from django.db import connection
 from django.urls import reverse
 
 from finance.models import Homestead
@@ -150,3 +151,16 @@ def test_data_changed_since_the_check_is_found_at_commit(client, staff_a, villag
     ImportJob.objects.filter(pk=job.pk).update(status="running")
     assert tasks.run_import(job.pk, "commit") == "invalid"
     assert Homestead.objects.count() == 0
+
+
+def test_a_written_jobs_event_is_sent_once_in_the_writes_own_transaction(staff_a, big_csv, eager, monkeypatch):
+    """A worker killed after the rows committed leaves the job done and its event sent: both are in
+    the write's transaction (wenshang.kernel.leases)."""
+    job = make_job(staff_a, big_csv, ImportJob.Status.RUNNING)
+    outside = len(connection.atomic_blocks)
+    sent = []
+    real = imports.jobs._finished
+    monkeypatch.setattr(imports.jobs, "_finished", lambda job, status, **counts: (
+        sent.append((status, counts["created"], len(connection.atomic_blocks) > outside)), real(job, status, **counts)))
+    assert tasks.run_import(job.pk, "commit") == "done"
+    assert sent == [("done", 20, True)] and Homestead.objects.count() == 20

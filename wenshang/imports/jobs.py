@@ -235,13 +235,14 @@ def _run_claimed(job_id, phase, attempt, renewal):
             raise LookupError(job.entity)
         importer = Importer(spec, job.user, progress=progress)
 
-        def written():  # in the same transaction as the rows: a run killed after it is not run again
+        def written():  # in the same transaction as the rows, and its event: a run killed after it is not run again
             wrote.append(True)
-            importer.result.written = True
+            done = importer.result
+            done.written = True
             ImportJob.objects.filter(pk=job_id, attempt=attempt).update(
                 status=Status.DONE, progress=100, lease_until=None, finished_at=timezone.now(),
-                total_rows=importer.result.total_rows, created_rows=importer.result.created,
-                updated_rows=importer.result.updated, message=importer.result.summary())
+                total_rows=done.total_rows, created_rows=done.created, updated_rows=done.updated, message=done.summary())
+            _finished(job, Status.DONE, rows=done.total_rows, created=done.created, updated=done.updated, problems=0)
 
         importer.before_write, importer.after_write_hook = still_mine, written
         result = importer.run(_file_path(job), commit=commit)
@@ -276,13 +277,17 @@ def _run_claimed(job_id, phase, attempt, renewal):
         fields["finished_at"] = timezone.now()
     if not ImportJob.objects.filter(pk=job.pk, attempt=attempt).update(**fields):
         return "skipped"  # taken over meanwhile (a check's result is the other run's to record)
-    if commit or fields["status"] in (Status.FAILED, Status.INVALID):
-        county = job.township.county_id if job.township_id else job.user.county_id
-        events.happened.send(sender=ImportJob, event="import.finished", county_id=county, township_id=job.township_id, data={
-            "job": job.pk, "entity": job.entity, "status": fields["status"], "written": commit and fields["status"] == Status.DONE,
-            "rows": fields.get("total_rows", 0), "created": fields.get("created_rows", 0), "updated": fields.get("updated_rows", 0),
-            "problems": len(fields.get("problems") or [])})
+    if not wrote and (commit or fields["status"] in (Status.FAILED, Status.INVALID)):  # a write's was sent with it
+        _finished(job, fields["status"], rows=fields.get("total_rows", 0), created=fields.get("created_rows", 0),
+                  updated=fields.get("updated_rows", 0), problems=len(fields.get("problems") or []))
     return fields["status"]
+
+
+def _finished(job, status, **counts):
+    """The ``import.finished`` event (webhooks) of a job written, refused or failed."""
+    county = job.township.county_id if job.township_id else job.user.county_id
+    events.happened.send(sender=ImportJob, event="import.finished", county_id=county, township_id=job.township_id, data={
+        "job": job.pk, "entity": job.entity, "status": status, "written": status == ImportJob.Status.DONE, **counts})
 
 
 def unchanged_rows(job):
