@@ -7,7 +7,7 @@ from django.contrib import admin
 from django.db import models
 from django.db.models import Q
 from django.template.response import TemplateResponse
-from django.urls import path
+from django.urls import path, reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -138,21 +138,21 @@ def background_work(request):
         rows.append({"kind": _("Survey report"), "what": str(r), "status": r.get_status_display(), "state": r.status,
                      "attempts": r.attempt, "holder": r.holder, "lease_until": r.lease_until, "created_at": r.created_at,
                      "sent": r.enqueued_at, "by": r.requested_by, "message": r.message if r.status == "failed" else "",
-                     "progress": r.progress, "url": f"/admin/wenshang/report/{r.pk}/change/"})
+                     "progress": r.progress, "url": reverse("admin:wenshang_report_change", args=[r.pk])})
     jobs = ImportJob.objects.filter(Q(status__in=["uploaded", "checking", "running"]) | Q(created_at__gte=since) & (
         Q(status="failed") | Q(attempt__gt=1))).select_related("user").order_by("-created_at")[:200]
     for j in jobs:
         rows.append({"kind": _("Spreadsheet import"), "what": j.original_name, "status": j.get_status_display(), "state": j.status,
                      "attempts": j.attempt, "holder": j.holder, "lease_until": j.lease_until, "created_at": j.created_at,
                      "sent": j.enqueued_at, "by": j.user, "message": j.message if j.status == "failed" or j.attempt > 1 else "",
-                     "progress": j.progress, "url": f"/admin/wenshang/importjob/{j.pk}/change/"})
+                     "progress": j.progress, "url": reverse("admin:wenshang_importjob_change", args=[j.pk])})
     deliveries = WebhookDelivery.objects.filter(Q(state="pending", attempts__gt=0) | Q(state="failed", created_at__gte=since)
                                                 ).select_related("webhook").order_by("-created_at")[:200]
     for d in deliveries:
         rows.append({"kind": _("Webhook delivery"), "what": f"{d.webhook} · {d.event}", "status": d.get_state_display(),
                      "state": d.state, "attempts": d.attempts, "holder": "", "lease_until": d.next_attempt_at,
                      "created_at": d.created_at, "sent": None, "by": None, "message": d.last_error, "progress": None,
-                     "url": f"/admin/wenshang/webhookdelivery/{d.pk}/change/"})
+                     "url": reverse("admin:wenshang_webhookdelivery_change", args=[d.pk])})
     rows.sort(key=lambda row: row["created_at"], reverse=True)
     expired = [row for row in rows if row["state"] in ("running", "checking") and (row["lease_until"] is None or row["lease_until"] < now)]
     context = {**admin.site.each_context(request), "title": _("Background work"), "rows": rows, "now": now,

@@ -126,4 +126,5 @@ def test_the_administrators_page_lists_background_work(client, admin_user, staff
     assert "worker-7:4242" in page and "worker-8:99" in page and "检查被中断3次" in page and "统计局" in page
     assert str(report) in page and done.original_name in page  # the failed job's name (both are p.csv)
     assert page.count('class="row') == 3  # the finished job is not listed
+    assert reverse("admin:wenshang_report_change", args=[report.pk]) in page  # each row leads to its record
     assert "1 running item has no live worker" in page or "1 项" in page
